@@ -1,0 +1,87 @@
+//! The default backend: BERT in pure Rust with candle.
+//!
+//! The encoder is the BERT of Devlin et al. 2019 ("BERT: Pre-training of Deep Bidirectional
+//! Transformers for Language Understanding", arXiv:1810.04805) as implemented by
+//! `candle_transformers::models::bert`, read from `model.safetensors` (stored in f16, computed in
+//! f32). A sentence embedding is the mean of the last layer's token states over the real tokens,
+//! as in Sentence-BERT (Reimers & Gurevych 2019), L2-normalised.
+
+use super::{Encoder, TokenBatch};
+use crate::error::Result;
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use ndarray::Array2;
+use std::path::Path;
+
+pub struct CandleEncoder {
+    model: BertModel,
+    hidden: usize,
+    device: Device,
+}
+
+impl CandleEncoder {
+    /// Loads `config.json` and `model.safetensors` from a model directory.
+    pub fn load(config: &Config, weights: &Path) -> Result<Self> {
+        let device = Device::Cpu;
+        // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device)? };
+        Self::new(vb, config)
+    }
+
+    /// Builds the encoder from any variable source (a file, or trainable variables).
+    pub fn new(vb: VarBuilder, config: &Config) -> Result<Self> {
+        let device = vb.device().clone();
+        let model = BertModel::load(vb, config)?;
+        Ok(CandleEncoder {
+            model,
+            hidden: config.hidden_size,
+            device,
+        })
+    }
+
+    /// Mean-pooled sentence states `[rows, hidden]`, not normalised. Differentiable, so
+    /// training uses it too.
+    pub fn pooled(&self, batch: &TokenBatch) -> Result<Tensor> {
+        let shape = (batch.rows, batch.width);
+        let ids = Tensor::from_slice(&batch.ids, shape, &self.device)?;
+        let mask = Tensor::from_slice(&batch.mask, shape, &self.device)?;
+        let type_ids = ids.zeros_like()?;
+        let states = self.model.forward(&ids, &type_ids, Some(&mask))?;
+        Ok(mean_pool(&states, &mask)?)
+    }
+}
+
+/// Mean of `states [rows, width, hidden]` over the positions where `mask [rows, width]` is 1.
+pub fn mean_pool(states: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    let mask = mask.to_dtype(states.dtype())?.unsqueeze(2)?;
+    let summed = states.broadcast_mul(&mask)?.sum(1)?;
+    let counts = mask.sum(1)?.clamp(1e-9, f64::INFINITY)?;
+    summed.broadcast_div(&counts)
+}
+
+/// Scales each row to unit length.
+pub fn l2_normalize(x: &Tensor) -> candle_core::Result<Tensor> {
+    let norm = x
+        .sqr()?
+        .sum_keepdim(D::Minus1)?
+        .sqrt()?
+        .clamp(1e-12, f64::INFINITY)?;
+    x.broadcast_div(&norm)
+}
+
+impl Encoder for CandleEncoder {
+    fn encode(&self, batch: &TokenBatch) -> Result<Array2<f32>> {
+        if batch.rows == 0 {
+            return Ok(Array2::zeros((0, self.hidden)));
+        }
+        let pooled = l2_normalize(&self.pooled(batch)?)?;
+        let flat = pooled.flatten_all()?.to_vec1::<f32>()?;
+        Ok(Array2::from_shape_vec((batch.rows, self.hidden), flat)
+            .expect("candle returned [rows, hidden]"))
+    }
+
+    fn hidden_size(&self) -> usize {
+        self.hidden
+    }
+}

@@ -1,0 +1,137 @@
+//! Stage 4: tokenize sentences and turn them into sentence embeddings.
+//!
+//! Tokenization uses the model's own `tokenizer.json` (HF `tokenizers`) with padding switched
+//! off: each batch is padded only to its longest member. Sentences are grouped into batches by
+//! token length (across all articles in flight), which is what keeps padding waste near zero.
+//!
+//! Sentences longer than the model window (`max_tokens`, 256 for the shipped model) are
+//! *truncated* to their first `max_tokens - 2` word pieces plus `[CLS]`/`[SEP]`: a sentence that
+//! long is nearly always a run-on list or a segmentation failure, and its opening words carry
+//! its role (claim, evidence, recommendation) far more often than its tail.
+//!
+//! Backends implement [`Encoder`]; the head and everything after it does not know which one ran.
+
+pub mod candle;
+
+use crate::error::{Error, Result};
+use ndarray::Array2;
+use std::path::Path;
+
+/// Token ids of one sentence, `[CLS] … [SEP]`, at most the model window long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    pub ids: Vec<u32>,
+}
+
+/// A padded batch, row-major `[rows, width]`.
+#[derive(Debug, Clone)]
+pub struct TokenBatch {
+    pub rows: usize,
+    pub width: usize,
+    pub ids: Vec<u32>,
+    pub mask: Vec<u32>,
+}
+
+impl TokenBatch {
+    /// Pads `items` (each at most `width` long) to the longest of them with id 0.
+    pub fn pad(items: &[&Tokens]) -> TokenBatch {
+        let width = items.iter().map(|t| t.ids.len()).max().unwrap_or(0);
+        let mut ids = vec![0u32; items.len() * width];
+        let mut mask = vec![0u32; items.len() * width];
+        for (row, t) in items.iter().enumerate() {
+            ids[row * width..row * width + t.ids.len()].copy_from_slice(&t.ids);
+            mask[row * width..row * width + t.ids.len()].fill(1);
+        }
+        TokenBatch {
+            rows: items.len(),
+            width,
+            ids,
+            mask,
+        }
+    }
+
+    /// Number of real (non-padding) tokens.
+    pub fn real_tokens(&self) -> usize {
+        self.mask.iter().filter(|&&m| m == 1).count()
+    }
+}
+
+/// Maps token batches to L2-normalised sentence embeddings `[rows, hidden]`.
+pub trait Encoder: Send + Sync {
+    fn encode(&self, batch: &TokenBatch) -> Result<Array2<f32>>;
+    fn hidden_size(&self) -> usize;
+}
+
+/// The model's tokenizer, set up for unpadded, truncated single sentences.
+pub struct SentenceTokenizer {
+    tokenizer: tokenizers::Tokenizer,
+}
+
+impl SentenceTokenizer {
+    pub fn from_file(path: &Path, max_tokens: usize) -> Result<Self> {
+        let mut tokenizer =
+            tokenizers::Tokenizer::from_file(path).map_err(|source| Error::Tokenizer {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(tokenizers::TruncationParams {
+                max_length: max_tokens,
+                ..Default::default()
+            }))
+            .map_err(|source| Error::Tokenizer {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(SentenceTokenizer { tokenizer })
+    }
+
+    pub fn tokenize(&self, text: &str) -> Result<Tokens> {
+        let encoding = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|source| Error::Tokenize { source })?;
+        Ok(Tokens {
+            ids: encoding.get_ids().to_vec(),
+        })
+    }
+}
+
+/// Orders `lengths` by length and cuts the order into batches of at most `batch_size`, so each
+/// batch holds sentences of similar length. Returns indices into `lengths`. The sort is stable,
+/// so the result depends only on the lengths, never on timing.
+pub fn length_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| lengths[i]);
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pads_to_the_longest_row() {
+        let a = Tokens {
+            ids: vec![101, 7, 102],
+        };
+        let b = Tokens {
+            ids: vec![101, 102],
+        };
+        let batch = TokenBatch::pad(&[&a, &b]);
+        assert_eq!(batch.width, 3);
+        assert_eq!(batch.ids, [101, 7, 102, 101, 102, 0]);
+        assert_eq!(batch.mask, [1, 1, 1, 1, 1, 0]);
+        assert_eq!(batch.real_tokens(), 5);
+    }
+
+    #[test]
+    fn batches_group_similar_lengths() {
+        let batches = length_batches(&[9, 2, 8, 3, 1], 2);
+        assert_eq!(batches, [vec![4, 1], vec![3, 2], vec![0]]);
+    }
+}

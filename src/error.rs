@@ -1,0 +1,54 @@
+//! The library's error type. Per-record failures are data ([`crate::types::RecordError`]);
+//! this type is for failures that stop a whole operation (a model that will not load, an
+//! output file that cannot be written).
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid JSON in {path}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot load tokenizer {path}")]
+    Tokenizer {
+        path: PathBuf,
+        #[source]
+        source: tokenizers::Error,
+    },
+    #[error("tokenization failed")]
+    Tokenize {
+        #[source]
+        source: tokenizers::Error,
+    },
+    #[error("model computation failed")]
+    Candle(#[from] candle_core::Error),
+    #[error("invalid segmentation rules")]
+    Rules(#[from] srx::Error),
+    #[error("model directory {dir} is not usable: {reason}")]
+    Model { dir: PathBuf, reason: String },
+    #[error("invalid dataset row {line} in {path}: {reason}")]
+    Dataset {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("I/O error")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

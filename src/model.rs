@@ -1,0 +1,114 @@
+//! A model directory: everything needed to classify sentences, offline.
+//!
+//! ```text
+//! models/<name>/
+//!   argmine.json        name, revision, window size and head settings (ModelMeta)
+//!   config.json         the BERT configuration (Hugging Face format)
+//!   tokenizer.json      the tokenizer (Hugging Face format)
+//!   model.safetensors   encoder weights, f16
+//!   head.safetensors    classification head weights, f32
+//!   MODEL_CARD.md       what it was trained on and how well it does
+//! ```
+
+use crate::classify::{ContextHead, HeadConfig};
+use crate::encode::candle::CandleEncoder;
+use crate::encode::{Encoder, SentenceTokenizer};
+use crate::error::{Error, Result};
+use crate::types::ModelInfo;
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::Config as BertConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The model bundled with the repository, relative to the crate root.
+pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/argmine-minilm");
+
+pub const META_FILE: &str = "argmine.json";
+pub const CONFIG_FILE: &str = "config.json";
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+pub const ENCODER_FILE: &str = "model.safetensors";
+pub const HEAD_FILE: &str = "head.safetensors";
+
+/// `argmine.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    pub name: String,
+    pub revision: String,
+    /// The model window in tokens, `[CLS]` and `[SEP]` included.
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: usize,
+    pub head: HeadConfig,
+}
+
+fn default_max_tokens() -> usize {
+    256
+}
+
+/// Reads and parses a JSON file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A loaded model: tokenizer, encoder backend and head.
+pub struct Model {
+    pub dir: PathBuf,
+    pub meta: ModelMeta,
+    pub tokenizer: SentenceTokenizer,
+    pub encoder: Box<dyn Encoder>,
+    pub head: ContextHead,
+}
+
+impl Model {
+    /// Loads a model directory with the candle backend.
+    pub fn load(dir: &Path) -> Result<Self> {
+        if !dir.join(META_FILE).is_file() {
+            return Err(Error::Model {
+                dir: dir.to_path_buf(),
+                reason: format!("{META_FILE} not found"),
+            });
+        }
+        let meta: ModelMeta = read_json(&dir.join(META_FILE))?;
+        let config: BertConfig = read_json(&dir.join(CONFIG_FILE))?;
+        if config.hidden_size != meta.head.input {
+            return Err(Error::Model {
+                dir: dir.to_path_buf(),
+                reason: format!(
+                    "encoder hidden size {} does not match the head's input {}",
+                    config.hidden_size, meta.head.input
+                ),
+            });
+        }
+        let tokenizer = SentenceTokenizer::from_file(&dir.join(TOKENIZER_FILE), meta.max_tokens)?;
+        let encoder = CandleEncoder::load(&config, &dir.join(ENCODER_FILE))?;
+        let head = load_head(&dir.join(HEAD_FILE), &meta.head)?;
+        Ok(Model {
+            dir: dir.to_path_buf(),
+            meta,
+            tokenizer,
+            encoder: Box::new(encoder),
+            head,
+        })
+    }
+
+    pub fn info(&self) -> ModelInfo {
+        ModelInfo {
+            name: self.meta.name.clone(),
+            revision: self.meta.revision.clone(),
+        }
+    }
+}
+
+/// Loads head weights saved by training.
+pub fn load_head(path: &Path, config: &HeadConfig) -> Result<ContextHead> {
+    // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, &Device::Cpu)? };
+    ContextHead::new(vb, config)
+}
