@@ -47,6 +47,7 @@ pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod segment;
+pub mod train;
 pub mod types;
 
 pub use error::{Error, Result};

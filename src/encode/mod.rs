@@ -87,6 +87,16 @@ impl SentenceTokenizer {
         Ok(SentenceTokenizer { tokenizer })
     }
 
+    /// Saves the tokenizer as configured (unpadded, truncated) to `tokenizer.json` form.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        self.tokenizer
+            .save(path, true)
+            .map_err(|source| Error::Tokenizer {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
     pub fn tokenize(&self, text: &str) -> Result<Tokens> {
         let encoding = self
             .tokenizer

@@ -1,0 +1,313 @@
+//! The `argmine` command line: argument parsing, progress display and exit codes.
+
+use anyhow::{Context, Result};
+use argmine::ingest::{read_inputs, IngestOptions};
+use argmine::train::datasets::{self, Split};
+use argmine::train::{finetune::FinetuneSettings, metrics, HeadTraining, TextEmbeddings, TrainOptions};
+use argmine::{model::Model, Label, Pipeline, PipelineOptions, Record};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Exit codes: every record succeeded, some records failed, usage or configuration error.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_SOME_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser)]
+#[command(name = "argmine", version, about = "Argument mining for article corpora")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Mine articles: one argument-graph record per article, as JSONL.
+    Mine(MineArgs),
+    /// Build the sentence datasets and sample articles from the raw corpora.
+    Datasets(DatasetsArgs),
+    /// Train the sentence classifier.
+    Train(TrainArgs),
+    /// Evaluate a model on a dataset split.
+    Eval(EvalArgs),
+}
+
+#[derive(clap::Args)]
+pub struct MineArgs {
+    /// JSONL files (`-` for standard input), text/Markdown/HTML files, or directories.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output file; standard output when absent.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Model directory.
+    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    /// Sentences per encoder batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Larger articles are reported as errors.
+    #[arg(long, default_value_t = IngestOptions::default().max_article_bytes)]
+    pub max_article_bytes: usize,
+    /// Articles with more sentences are reported as errors.
+    #[arg(long, default_value_t = PipelineOptions::default().max_sentences)]
+    pub max_sentences: usize,
+    /// Replace invalid UTF-8 with U+FFFD instead of rejecting the record.
+    #[arg(long)]
+    pub lossy_utf8: bool,
+}
+
+#[derive(clap::Args)]
+pub struct DatasetsArgs {
+    /// Directory with the raw corpora (`cdcp/`, `ibm-ce-emnlp15/`, `federalist/`).
+    #[arg(long)]
+    pub raw: PathBuf,
+    /// The seed op-ed, copied into the samples.
+    #[arg(long)]
+    pub seed: PathBuf,
+    /// Output directory (`datasets/`).
+    #[arg(long, default_value = "datasets")]
+    pub out: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Dataset files; their train and dev splits are used.
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// Base model directory (config.json, tokenizer.json, model.safetensors).
+    #[arg(long)]
+    pub base: PathBuf,
+    /// Where to write the trained model.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value = "argmine-minilm")]
+    pub name: String,
+    /// Fine-tuning epochs (early stopping may end sooner).
+    #[arg(long, default_value_t = FinetuneSettings::default().epochs)]
+    pub epochs: usize,
+    /// Stop starting fine-tuning epochs after this many minutes.
+    #[arg(long, default_value_t = FinetuneSettings::default().max_minutes)]
+    pub max_minutes: f64,
+    /// Train only a head on the frozen encoder.
+    #[arg(long)]
+    pub frozen_only: bool,
+    #[arg(long, default_value_t = 17)]
+    pub seed: u64,
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// Dataset file(s).
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    /// Which split to score.
+    #[arg(long, value_enum, default_value = "test")]
+    pub split: SplitArg,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Dev,
+    Test,
+}
+
+impl From<SplitArg> for Split {
+    fn from(s: SplitArg) -> Split {
+        match s {
+            SplitArg::Train => Split::Train,
+            SplitArg::Dev => Split::Dev,
+            SplitArg::Test => Split::Test,
+        }
+    }
+}
+
+fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("cannot configure the thread pool")?;
+    }
+    Ok(())
+}
+
+fn progress_bar(template: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+pub fn mine(args: MineArgs) -> Result<i32> {
+    set_threads(args.threads)?;
+    let options = PipelineOptions {
+        batch_size: args.batch_size.max(1),
+        max_sentences: args.max_sentences,
+        ..Default::default()
+    };
+    let pipeline = Pipeline::from_dir(&args.model, options)
+        .with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    let ingest = IngestOptions {
+        max_article_bytes: args.max_article_bytes,
+        lossy_utf8: args.lossy_utf8,
+    };
+    let out: Box<dyn Write + Send> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let mut sink = argmine::export::JsonlSink::new(out);
+    let bar = progress_bar("{spinner} {elapsed_precise} {pos} articles ({per_sec}) {msg}");
+    let started = Instant::now();
+    let mut sentences = 0usize;
+    let mut on_record = |r: &Record| {
+        if let Record::Mined(m) = r {
+            sentences += m.sentences.len();
+        }
+        if let Record::Failed { id, error } = r {
+            bar.suspend(|| eprintln!("argmine: record {id}: {:?}: {}", error.kind, error.message));
+        }
+        bar.inc(1);
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{sentences} sentences ({:.0}/s)", sentences as f64 / secs));
+    };
+    let input = read_inputs(args.inputs.clone(), ingest);
+    let summary = match pipeline.run(input, &mut sink, &mut on_record) {
+        Ok(s) => s,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
+        Err(err) => return Err(err).context("cannot write the output"),
+    };
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let labels: Vec<String> = Label::ALL
+        .iter()
+        .map(|l| format!("{} {}", l.name(), summary.labels[l.index()]))
+        .collect();
+    eprintln!(
+        "argmine: {} articles ok, {} failed; {} sentences ({}); {:.1} s, {:.1} articles/s, {:.1} sentences/s",
+        summary.articles_ok,
+        summary.articles_failed,
+        summary.sentences,
+        labels.join(", "),
+        secs,
+        (summary.articles_ok + summary.articles_failed) as f64 / secs.max(1e-9),
+        summary.sentences as f64 / secs.max(1e-9),
+    );
+    Ok(if summary.articles_failed > 0 { EXIT_SOME_FAILED } else { EXIT_OK })
+}
+
+pub fn build_datasets(args: DatasetsArgs) -> Result<i32> {
+    let segmenter = argmine::segment::SrxSegmenter::english()?;
+    let out = &args.out;
+    std::fs::create_dir_all(out)?;
+    let written = datasets::read_written(&out.join("news-written"))?;
+    let sets = [
+        ("cdcp.jsonl", datasets::convert_cdcp(&args.raw.join("cdcp"))?),
+        ("ibm.jsonl", datasets::convert_ibm(&args.raw.join("ibm-ce-emnlp15"), &segmenter)?),
+        ("news-written.jsonl", datasets::convert_written(&written)),
+    ];
+    for (name, rows) in &sets {
+        datasets::write_rows(&out.join(name), rows)?;
+        let mut counts = std::collections::BTreeMap::new();
+        for r in rows {
+            *counts.entry((format!("{:?}", r.split).to_lowercase(), r.label.name())).or_insert(0usize) += 1;
+        }
+        eprintln!("{name}: {} rows {:?}", rows.len(), counts);
+    }
+    datasets::write_samples(&args.seed, &args.raw.join("federalist/federalist.csv"), &out.join("samples"))?;
+    Ok(EXIT_OK)
+}
+
+pub fn train(args: TrainArgs) -> Result<i32> {
+    set_threads(args.threads)?;
+    let options = TrainOptions {
+        base: args.base,
+        data: args.data,
+        out: args.out,
+        name: args.name,
+        max_tokens: 256,
+        head: HeadTraining {
+            seed: args.seed,
+            ..Default::default()
+        },
+        finetune: FinetuneSettings {
+            epochs: args.epochs,
+            max_minutes: args.max_minutes,
+            seed: args.seed,
+            ..Default::default()
+        },
+        frozen_only: args.frozen_only,
+    };
+    let bar = progress_bar("{spinner} {elapsed_precise} {msg}");
+    let mut log = |line: &str| bar.suspend(|| eprintln!("{line}"));
+    let bar2 = bar.clone();
+    let mut progress = |stage: &str, done: usize, total: usize, loss: f32| {
+        let loss = if loss > 0.0 { format!(" loss {loss:.4}") } else { String::new() };
+        bar2.set_message(format!("{stage}: {done}/{total}{loss}"));
+    };
+    let report = argmine::train::train_model(&options, &mut log, &mut progress)?;
+    bar.finish_and_clear();
+    eprintln!(
+        "kept the {} model (dev score {:.4} frozen, {} fine-tuned); {:.1} min; written to {}",
+        report.kept,
+        report.frozen_dev_score,
+        report.finetuned_dev_score.map_or("-".into(), |s| format!("{s:.4}")),
+        report.minutes,
+        options.out.display()
+    );
+    Ok(EXIT_OK)
+}
+
+pub fn eval(args: EvalArgs) -> Result<i32> {
+    set_threads(args.threads)?;
+    let model = Model::load(&args.model).with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    let split: Split = args.split.into();
+    let mut rows = Vec::new();
+    for path in &args.data {
+        rows.extend(datasets::read_rows(path)?.into_iter().filter(|r| r.split == split));
+    }
+    anyhow::ensure!(!rows.is_empty(), "no rows of that split in the given data");
+    let emb = TextEmbeddings::of_rows(&rows, &model.tokenizer, model.encoder.as_ref(), 64, &mut |_, _| {})?;
+    let predictions = model.head.predict(&emb.features(&rows))?;
+    let mut by_source: std::collections::BTreeMap<String, (Vec<Label>, Vec<argmine::Scores>)> = Default::default();
+    for (r, p) in rows.iter().zip(&predictions) {
+        for key in [r.source.clone(), "all".to_string()] {
+            let e = by_source.entry(key).or_default();
+            e.0.push(r.label);
+            e.1.push(*p);
+        }
+    }
+    let results: std::collections::BTreeMap<String, metrics::Metrics> = by_source
+        .into_iter()
+        .map(|(k, (g, p))| (k, metrics::evaluate(&g, &p)))
+        .collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        for (source, m) in &results {
+            println!("== {source} ({:?} split)\n{m}", split);
+        }
+    }
+    Ok(EXIT_OK)
+}

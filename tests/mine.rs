@@ -1,0 +1,209 @@
+//! End-to-end tests of `argmine mine` with the bundled model.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn argmine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_argmine"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn records(stdout: &[u8]) -> Vec<Value> {
+    std::str::from_utf8(stdout)
+        .expect("output is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect()
+}
+
+fn mine(inputs: &[&Path]) -> (i32, Vec<Value>, String) {
+    let out = argmine()
+        .arg("mine")
+        .args(inputs)
+        .output()
+        .expect("argmine runs");
+    (
+        out.status.code().unwrap_or(-1),
+        records(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("docs/output.schema.json")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+/// `text[start..end]` in code points.
+fn slice(text: &str, start: u64, end: u64) -> String {
+    text.chars()
+        .skip(start as usize)
+        .take((end - start) as usize)
+        .collect()
+}
+
+#[test]
+fn samples_validate_against_the_schema_and_offsets_slice_back() {
+    let samples = root().join("datasets/samples");
+    let (code, recs, stderr) = mine(&[&samples]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(recs.len(), 6);
+    let validator = schema();
+    for rec in &recs {
+        let errors: Vec<String> = validator.iter_errors(rec).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", rec["id"]);
+        let path = samples.join(rec["id"].as_str().unwrap());
+        let (_, body) = argmine::ingest::title_and_body(&std::fs::read_to_string(path).unwrap());
+        for s in rec["sentences"].as_array().unwrap() {
+            let got = slice(&body, s["start"].as_u64().unwrap(), s["end"].as_u64().unwrap());
+            assert_eq!(got, s["text"].as_str().unwrap());
+        }
+    }
+}
+
+#[test]
+fn seed_oped_keeps_every_sentence_and_flags_related_publications() {
+    let seed = root().join("datasets/samples/north-korea-oped.txt");
+    let (code, recs, stderr) = mine(&[&seed]);
+    assert_eq!(code, 0, "{stderr}");
+    let rec = &recs[0];
+    assert_eq!(rec["title"]["text"], "Biden Must Recalibrate Policy on North Korea");
+    let sentences = rec["sentences"].as_array().unwrap();
+    let text = |s: &Value| s["text"].as_str().unwrap().to_string();
+    let related = sentences
+        .iter()
+        .position(|s| text(s) == "Related Publications")
+        .expect("the heading is a sentence");
+    for s in &sentences[related..] {
+        assert_eq!(s["boilerplate"], true, "{}", text(s));
+        assert_eq!(s["label"], "other");
+    }
+    for s in &sentences[..related] {
+        if text(s).starts_with("North Korea is not preparing") {
+            assert_eq!(s["boilerplate"], false);
+        }
+    }
+    assert!(sentences[..related]
+        .iter()
+        .any(|s| text(s).starts_with("Pyongyang’s goal is building a concrete foundation")));
+    // The graph never contains boilerplate.
+    let graph = &rec["graph"];
+    let in_graph = graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| [e["source"].as_u64().unwrap(), e["target"].as_u64().unwrap()])
+        .chain(graph["thesis"].as_u64());
+    for i in in_graph {
+        assert!((i as usize) < related, "sentence {i} is boilerplate but in the graph");
+    }
+}
+
+#[test]
+fn bad_records_are_reported_and_good_ones_still_come_out() {
+    let data = root().join("tests/data");
+    let (code, recs, stderr) = mine(&[&data.join("mixed.jsonl"), &data.join("bad-utf8.jsonl")]);
+    assert_eq!(code, 1, "some records failed: exit 1");
+    let summary: Vec<(String, Option<String>)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r.get("error").map(|e| e["kind"].as_str().unwrap().to_string()),
+            )
+        })
+        .collect();
+    let mixed = data.join("mixed.jsonl").display().to_string();
+    let utf8 = data.join("bad-utf8.jsonl").display().to_string();
+    assert_eq!(
+        summary,
+        [
+            ("good-1".to_string(), None),
+            (format!("{mixed}:2"), Some("invalid_record".into())),
+            ("empty-text".into(), Some("empty_text".into())),
+            ("wrong-type".into(), Some("invalid_record".into())),
+            (format!("{mixed}:5"), Some("invalid_record".into())),
+            ("good-2".into(), None),
+            (format!("{utf8}:1"), Some("invalid_utf8".into())),
+        ]
+    );
+    assert!(stderr.contains("5 failed"), "{stderr}");
+    assert_eq!(recs[0]["meta"]["source"], "fixture");
+}
+
+#[test]
+fn works_in_a_pipe_from_standard_input() {
+    let mut child = argmine()
+        .args(["mine", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"id\":\"p\",\"text\":\"Taxes rose 4 percent last year. Congress should cut them.\"}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let recs = records(&out.stdout);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["sentences"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let samples = root().join("datasets/samples");
+    let mut child = argmine()
+        .arg("mine")
+        .arg(&samples)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = argmine().args(["mine"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = argmine()
+        .args(["mine", "--model", "/nonexistent", "x.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot load the model"));
+}
+
+#[test]
+fn output_file_and_input_order_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let lines: Vec<String> = (0..40)
+        .map(|i| format!("{{\"id\":\"a{i}\",\"text\":\"Sentence {i} is here. Another one follows.\"}}"))
+        .collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let status = argmine()
+        .args(["mine", "--batch-size", "7"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let recs = records(&std::fs::read(&output).unwrap());
+    let ids: Vec<&str> = recs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..40).map(|i| format!("a{i}")).collect();
+    assert_eq!(ids, expected);
+}
