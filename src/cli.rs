@@ -3,7 +3,9 @@
 use anyhow::{Context, Result};
 use argmine::ingest::{read_inputs, IngestOptions};
 use argmine::train::datasets::{self, Split};
-use argmine::train::{finetune::FinetuneSettings, metrics, HeadTraining, TextEmbeddings, TrainOptions};
+use argmine::train::{
+    finetune::FinetuneSettings, metrics, HeadTraining, TextEmbeddings, TrainOptions,
+};
 use argmine::{model::Model, Label, Pipeline, PipelineOptions, Record};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -17,7 +19,11 @@ pub const EXIT_SOME_FAILED: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
 #[derive(Parser)]
-#[command(name = "argmine", version, about = "Argument mining for article corpora")]
+#[command(
+    name = "argmine",
+    version,
+    about = "Argument mining for article corpora"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -95,6 +101,9 @@ pub struct TrainArgs {
     /// Stop starting fine-tuning epochs after this many minutes.
     #[arg(long, default_value_t = FinetuneSettings::default().max_minutes)]
     pub max_minutes: f64,
+    /// Peak learning rate of the encoder during fine-tuning.
+    #[arg(long, default_value_t = FinetuneSettings::default().learning_rate)]
+    pub learning_rate: f64,
     /// Train only a head on the frozen encoder.
     #[arg(long)]
     pub frozen_only: bool,
@@ -106,7 +115,10 @@ pub struct TrainArgs {
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
-    /// Dataset file(s).
+    /// What to evaluate.
+    #[arg(long, value_enum, default_value = "classify")]
+    pub task: Task,
+    /// Dataset files (`classify`), or directories of written articles (`segment`).
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
@@ -119,6 +131,14 @@ pub struct EvalArgs {
     pub json: bool,
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Task {
+    /// Sentence labels: per-class P/R/F1, macro-F1, confusion matrix, ECE.
+    Classify,
+    /// Sentence boundaries against the gold sentences of written articles.
+    Segment,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -153,7 +173,9 @@ fn progress_bar(template: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }
@@ -173,7 +195,8 @@ pub fn mine(args: MineArgs) -> Result<i32> {
     };
     let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
@@ -190,7 +213,10 @@ pub fn mine(args: MineArgs) -> Result<i32> {
         }
         bar.inc(1);
         let secs = started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{sentences} sentences ({:.0}/s)", sentences as f64 / secs));
+        bar.set_message(format!(
+            "{sentences} sentences ({:.0}/s)",
+            sentences as f64 / secs
+        ));
     };
     let input = read_inputs(args.inputs.clone(), ingest);
     let summary = match pipeline.run(input, &mut sink, &mut on_record) {
@@ -214,7 +240,11 @@ pub fn mine(args: MineArgs) -> Result<i32> {
         (summary.articles_ok + summary.articles_failed) as f64 / secs.max(1e-9),
         summary.sentences as f64 / secs.max(1e-9),
     );
-    Ok(if summary.articles_failed > 0 { EXIT_SOME_FAILED } else { EXIT_OK })
+    Ok(if summary.articles_failed > 0 {
+        EXIT_SOME_FAILED
+    } else {
+        EXIT_OK
+    })
 }
 
 pub fn build_datasets(args: DatasetsArgs) -> Result<i32> {
@@ -223,19 +253,31 @@ pub fn build_datasets(args: DatasetsArgs) -> Result<i32> {
     std::fs::create_dir_all(out)?;
     let written = datasets::read_written(&out.join("news-written"))?;
     let sets = [
-        ("cdcp.jsonl", datasets::convert_cdcp(&args.raw.join("cdcp"))?),
-        ("ibm.jsonl", datasets::convert_ibm(&args.raw.join("ibm-ce-emnlp15"), &segmenter)?),
+        (
+            "cdcp.jsonl",
+            datasets::convert_cdcp(&args.raw.join("cdcp"))?,
+        ),
+        (
+            "ibm.jsonl",
+            datasets::convert_ibm(&args.raw.join("ibm-ce-emnlp15"), &segmenter)?,
+        ),
         ("news-written.jsonl", datasets::convert_written(&written)),
     ];
     for (name, rows) in &sets {
         datasets::write_rows(&out.join(name), rows)?;
         let mut counts = std::collections::BTreeMap::new();
         for r in rows {
-            *counts.entry((format!("{:?}", r.split).to_lowercase(), r.label.name())).or_insert(0usize) += 1;
+            *counts
+                .entry((format!("{:?}", r.split).to_lowercase(), r.label.name()))
+                .or_insert(0usize) += 1;
         }
         eprintln!("{name}: {} rows {:?}", rows.len(), counts);
     }
-    datasets::write_samples(&args.seed, &args.raw.join("federalist/federalist.csv"), &out.join("samples"))?;
+    datasets::write_samples(
+        &args.seed,
+        &args.raw.join("federalist/federalist.csv"),
+        &out.join("samples"),
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -253,6 +295,7 @@ pub fn train(args: TrainArgs) -> Result<i32> {
         },
         finetune: FinetuneSettings {
             epochs: args.epochs,
+            learning_rate: args.learning_rate,
             max_minutes: args.max_minutes,
             seed: args.seed,
             ..Default::default()
@@ -262,9 +305,24 @@ pub fn train(args: TrainArgs) -> Result<i32> {
     let bar = progress_bar("{spinner} {elapsed_precise} {msg}");
     let mut log = |line: &str| bar.suspend(|| eprintln!("{line}"));
     let bar2 = bar.clone();
+    let mut last_tenth = (String::new(), usize::MAX);
     let mut progress = |stage: &str, done: usize, total: usize, loss: f32| {
-        let loss = if loss > 0.0 { format!(" loss {loss:.4}") } else { String::new() };
-        bar2.set_message(format!("{stage}: {done}/{total}{loss}"));
+        let loss = if loss > 0.0 {
+            format!(" loss {loss:.4}")
+        } else {
+            String::new()
+        };
+        let message = format!("{stage}: {done}/{total}{loss}");
+        if !bar2.is_hidden() {
+            bar2.set_message(message);
+            return;
+        }
+        // Not a terminal: a line at every tenth of each stage.
+        let tenth = done * 10 / total.max(1);
+        if (stage, tenth) != (last_tenth.0.as_str(), last_tenth.1) {
+            eprintln!("{message}");
+            last_tenth = (stage.to_string(), tenth);
+        }
     };
     let report = argmine::train::train_model(&options, &mut log, &mut progress)?;
     bar.finish_and_clear();
@@ -272,7 +330,9 @@ pub fn train(args: TrainArgs) -> Result<i32> {
         "kept the {} model (dev score {:.4} frozen, {} fine-tuned); {:.1} min; written to {}",
         report.kept,
         report.frozen_dev_score,
-        report.finetuned_dev_score.map_or("-".into(), |s| format!("{s:.4}")),
+        report
+            .finetuned_dev_score
+            .map_or("-".into(), |s| format!("{s:.4}")),
         report.minutes,
         options.out.display()
     );
@@ -281,16 +341,31 @@ pub fn train(args: TrainArgs) -> Result<i32> {
 
 pub fn eval(args: EvalArgs) -> Result<i32> {
     set_threads(args.threads)?;
-    let model = Model::load(&args.model).with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    if let Task::Segment = args.task {
+        return eval_segment(&args);
+    }
+    let model = Model::load(&args.model)
+        .with_context(|| format!("cannot load the model in {}", args.model.display()))?;
     let split: Split = args.split.into();
     let mut rows = Vec::new();
     for path in &args.data {
-        rows.extend(datasets::read_rows(path)?.into_iter().filter(|r| r.split == split));
+        rows.extend(
+            datasets::read_rows(path)?
+                .into_iter()
+                .filter(|r| r.split == split),
+        );
     }
     anyhow::ensure!(!rows.is_empty(), "no rows of that split in the given data");
-    let emb = TextEmbeddings::of_rows(&rows, &model.tokenizer, model.encoder.as_ref(), 64, &mut |_, _| {})?;
+    let emb = TextEmbeddings::of_rows(
+        &rows,
+        &model.tokenizer,
+        model.encoder.as_ref(),
+        64,
+        &mut |_, _| {},
+    )?;
     let predictions = model.head.predict(&emb.features(&rows))?;
-    let mut by_source: std::collections::BTreeMap<String, (Vec<Label>, Vec<argmine::Scores>)> = Default::default();
+    let mut by_source: std::collections::BTreeMap<String, (Vec<Label>, Vec<argmine::Scores>)> =
+        Default::default();
     for (r, p) in rows.iter().zip(&predictions) {
         for key in [r.source.clone(), "all".to_string()] {
             let e = by_source.entry(key).or_default();
@@ -308,6 +383,35 @@ pub fn eval(args: EvalArgs) -> Result<i32> {
         for (source, m) in &results {
             println!("== {source} ({:?} split)\n{m}", split);
         }
+    }
+    Ok(EXIT_OK)
+}
+
+fn eval_segment(args: &EvalArgs) -> Result<i32> {
+    use argmine::segment::Segmenter;
+    let segmenter = argmine::segment::SrxSegmenter::english()?;
+    let (mut gold, mut predicted) = (Vec::new(), Vec::new());
+    for dir in &args.data {
+        for article in datasets::read_written(dir)? {
+            let (text, spans) = datasets::written_text_and_spans(&article);
+            predicted.push(
+                segmenter
+                    .segment(&text)
+                    .iter()
+                    .map(|s| (s.start, s.end))
+                    .collect(),
+            );
+            gold.push(spans);
+        }
+    }
+    let m = metrics::boundary_metrics(&gold, &predicted);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        println!(
+            "sentence boundaries: precision {:.4}, recall {:.4}, F1 {:.4}; exact sentences {:.4} ({} gold, {} predicted)",
+            m.precision, m.recall, m.f1, m.exact_sentences, m.gold_sentences, m.predicted_sentences
+        );
     }
     Ok(EXIT_OK)
 }

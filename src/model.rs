@@ -11,13 +11,13 @@
 //! ```
 
 use crate::classify::{ContextHead, HeadConfig};
+use crate::encode::bert::Config as BertConfig;
 use crate::encode::candle::CandleEncoder;
 use crate::encode::{Encoder, SentenceTokenizer};
 use crate::error::{Error, Result};
 use crate::types::ModelInfo;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::Config as BertConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -60,7 +60,11 @@ fn samples_validate_against_the_schema_and_offsets_slice_back() {
         let path = samples.join(rec["id"].as_str().unwrap());
         let (_, body) = argmine::ingest::title_and_body(&std::fs::read_to_string(path).unwrap());
         for s in rec["sentences"].as_array().unwrap() {
-            let got = slice(&body, s["start"].as_u64().unwrap(), s["end"].as_u64().unwrap());
+            let got = slice(
+                &body,
+                s["start"].as_u64().unwrap(),
+                s["end"].as_u64().unwrap(),
+            );
             assert_eq!(got, s["text"].as_str().unwrap());
         }
     }
@@ -72,7 +76,10 @@ fn seed_oped_keeps_every_sentence_and_flags_related_publications() {
     let (code, recs, stderr) = mine(&[&seed]);
     assert_eq!(code, 0, "{stderr}");
     let rec = &recs[0];
-    assert_eq!(rec["title"]["text"], "Biden Must Recalibrate Policy on North Korea");
+    assert_eq!(
+        rec["title"]["text"],
+        "Biden Must Recalibrate Policy on North Korea"
+    );
     let sentences = rec["sentences"].as_array().unwrap();
     let text = |s: &Value| s["text"].as_str().unwrap().to_string();
     let related = sentences
@@ -100,7 +107,10 @@ fn seed_oped_keeps_every_sentence_and_flags_related_publications() {
         .flat_map(|e| [e["source"].as_u64().unwrap(), e["target"].as_u64().unwrap()])
         .chain(graph["thesis"].as_u64());
     for i in in_graph {
-        assert!((i as usize) < related, "sentence {i} is boilerplate but in the graph");
+        assert!(
+            (i as usize) < related,
+            "sentence {i} is boilerplate but in the graph"
+        );
     }
 }
 
@@ -114,7 +124,8 @@ fn bad_records_are_reported_and_good_ones_still_come_out() {
         .map(|r| {
             (
                 r["id"].as_str().unwrap().to_string(),
-                r.get("error").map(|e| e["kind"].as_str().unwrap().to_string()),
+                r.get("error")
+                    .map(|e| e["kind"].as_str().unwrap().to_string()),
             )
         })
         .collect();
@@ -170,7 +181,12 @@ fn a_closed_pipe_is_not_an_error() {
         .unwrap();
     drop(child.stdout.take()); // the reader goes away at once
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -190,7 +206,9 @@ fn output_file_and_input_order_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     let lines: Vec<String> = (0..40)
-        .map(|i| format!("{{\"id\":\"a{i}\",\"text\":\"Sentence {i} is here. Another one follows.\"}}"))
+        .map(|i| {
+            format!("{{\"id\":\"a{i}\",\"text\":\"Sentence {i} is here. Another one follows.\"}}")
+        })
         .collect();
     std::fs::write(&input, lines.join("\n")).unwrap();
     let output = dir.path().join("out.jsonl");

@@ -7,10 +7,14 @@
 //! title, plus its relative position:
 //!
 //! ```text
-//! x = [ e_i ; e_{i-1} ; e_{i+1} ; e_title ; pos, has_prev, has_next, has_title, is_title ]
+//! x = [ e_i ; e_{i-1} ; e_{i+1} ; e_title ; pos, has_prev, has_next, has_title, is_title ; domain ]
 //! ```
 //!
-//! (missing neighbours are zero vectors, flagged by `has_*`). A two-layer perceptron maps `x`
+//! (missing neighbours are zero vectors, flagged by `has_*`). `domain` is a one-hot [`Domain`]:
+//! the training corpora draw the line between evidence and background differently (an
+//! unannotated Wikipedia fact is "other", the same fact in an op-ed is evidence), so the head
+//! learns each corpus's convention separately while sharing everything else. The pipeline
+//! always asks for [`Domain::News`], the convention argmine's users want. A two-layer perceptron maps `x`
 //! to four logits, divided by a temperature fitted on the dev set so the probabilities are
 //! calibrated. Each sentence is encoded once; the context costs only the head's extra inputs.
 //! The title is classified by the same head, with `is_title` set and the first sentence as
@@ -24,7 +28,34 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// Number of scalar features after the four embeddings.
-pub const SCALAR_FEATURES: usize = 5;
+pub const SCALAR_FEATURES: usize = 5 + Domain::COUNT;
+
+/// The text genre whose labelling convention the head should follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Domain {
+    /// News, op-eds and policy analysis (argmine's own convention).
+    News,
+    /// Public comments (CDCP).
+    Comment,
+    /// Encyclopedia articles (IBM claims and evidence).
+    Encyclopedia,
+}
+
+impl Domain {
+    pub const COUNT: usize = 3;
+
+    /// The domain of a dataset `source`.
+    pub fn of_source(source: &str) -> Domain {
+        if source.starts_with("cdcp") {
+            Domain::Comment
+        } else if source.starts_with("ibm") {
+            Domain::Encyclopedia
+        } else {
+            Domain::News
+        }
+    }
+}
 
 /// Width of the head's input for a given embedding size.
 pub fn feature_width(hidden: usize) -> usize {
@@ -55,6 +86,7 @@ pub struct Context<'a> {
     /// Relative position in the article, 0 for the first sentence and 1 for the last.
     pub position: f32,
     pub is_title: bool,
+    pub domain: Domain,
 }
 
 /// Writes the head's input for one sentence into `out` (length [`feature_width`]).
@@ -78,10 +110,13 @@ pub fn write_features(out: &mut [f32], embedding: ArrayView1<f32>, ctx: &Context
         flag(ctx.next.is_some()),
         flag(ctx.title.is_some()),
         flag(ctx.is_title),
+        flag(ctx.domain == Domain::News),
+        flag(ctx.domain == Domain::Comment),
+        flag(ctx.domain == Domain::Encyclopedia),
     ]);
 }
 
-/// Features for every sentence of one article (rows `0..n`), then for its title if any
+/// Features for every sentence of one news article (rows `0..n`), then for its title if any
 /// (row `n`).
 pub fn article_features(sentences: ArrayView2<f32>, title: Option<ArrayView1<f32>>) -> Array2<f32> {
     let (n, h) = sentences.dim();
@@ -98,6 +133,7 @@ pub fn article_features(sentences: ArrayView2<f32>, title: Option<ArrayView1<f32
                 0.0
             },
             is_title: false,
+            domain: Domain::News,
         };
         let row = x.row_mut(i).into_slice().expect("standard layout");
         write_features(row, sentences.row(i), &ctx);
@@ -109,6 +145,7 @@ pub fn article_features(sentences: ArrayView2<f32>, title: Option<ArrayView1<f32
             title: None,
             position: 0.0,
             is_title: true,
+            domain: Domain::News,
         };
         let row = x.row_mut(n).into_slice().expect("standard layout");
         write_features(row, t, &ctx);
@@ -175,14 +212,14 @@ mod tests {
         // middle sentence: self, prev, next, title, then pos 0.5 and all flags but is_title
         assert_eq!(
             x.row(1).to_vec(),
-            [3.0, 4.0, 1.0, 2.0, 5.0, 6.0, 7.0, 8.0, 0.5, 1.0, 1.0, 1.0, 0.0]
+            [3.0, 4.0, 1.0, 2.0, 5.0, 6.0, 7.0, 8.0, 0.5, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0]
         );
         // first sentence has no previous neighbour
         assert_eq!(&x.row(0).to_vec()[2..4], &[0.0, 0.0]);
         // the title row: is_title set, next is the first sentence
         assert_eq!(
             x.row(3).to_vec(),
-            [7.0, 8.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0]
+            [7.0, 8.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0]
         );
     }
 }

@@ -1,21 +1,19 @@
 //! The default backend: BERT in pure Rust with candle.
 //!
-//! The encoder is the BERT of Devlin et al. 2019 ("BERT: Pre-training of Deep Bidirectional
-//! Transformers for Language Understanding", arXiv:1810.04805) as implemented by
-//! `candle_transformers::models::bert`, read from `model.safetensors` (stored in f16, computed in
-//! f32). A sentence embedding is the mean of the last layer's token states over the real tokens,
+//! The encoder is the BERT of [`super::bert`], read from `model.safetensors` (stored in f16,
+//! computed in f32). A sentence embedding is the mean of the last layer's token states over the real tokens,
 //! as in Sentence-BERT (Reimers & Gurevych 2019), L2-normalised.
 
+use super::bert::{Bert, Config};
 use super::{Encoder, TokenBatch};
 use crate::error::Result;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use ndarray::Array2;
 use std::path::Path;
 
 pub struct CandleEncoder {
-    model: BertModel,
+    model: Bert,
     hidden: usize,
     device: Device,
 }
@@ -26,13 +24,14 @@ impl CandleEncoder {
         let device = Device::Cpu;
         // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device)? };
-        Self::new(vb, config)
+        Self::new(vb, config, false)
     }
 
-    /// Builds the encoder from any variable source (a file, or trainable variables).
-    pub fn new(vb: VarBuilder, config: &Config) -> Result<Self> {
+    /// Builds the encoder from any variable source (a file, or trainable variables);
+    /// `differentiable` is for training (see [`super::bert`]).
+    pub fn new(vb: VarBuilder, config: &Config, differentiable: bool) -> Result<Self> {
         let device = vb.device().clone();
-        let model = BertModel::load(vb, config)?;
+        let model = Bert::load(vb, config, differentiable)?;
         Ok(CandleEncoder {
             model,
             hidden: config.hidden_size,
@@ -46,8 +45,7 @@ impl CandleEncoder {
         let shape = (batch.rows, batch.width);
         let ids = Tensor::from_slice(&batch.ids, shape, &self.device)?;
         let mask = Tensor::from_slice(&batch.mask, shape, &self.device)?;
-        let type_ids = ids.zeros_like()?;
-        let states = self.model.forward(&ids, &type_ids, Some(&mask))?;
+        let states = self.model.forward(&ids, &mask)?;
         Ok(mean_pool(&states, &mask)?)
     }
 }

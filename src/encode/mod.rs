@@ -11,6 +11,7 @@
 //!
 //! Backends implement [`Encoder`]; the head and everything after it does not know which one ran.
 
+pub mod bert;
 pub mod candle;
 
 use crate::error::{Error, Result};

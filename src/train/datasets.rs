@@ -4,7 +4,7 @@
 //! | corpus | unit | mapping |
 //! |---|---|---|
 //! | CDCP (Park & Cardie 2018) | proposition | policy → recommendation; value → claim; fact, testimony, reference → evidence |
-//! | IBM CE-EMNLP15 (Rinott et al. 2015) | article sentence | contains a claim → claim; inside or containing an evidence span → evidence; sampled unannotated sentences → other (weight 0.5) |
+//! | IBM CE-EMNLP15 (Rinott et al. 2015) | article sentence | contains a claim → claim; inside or containing an evidence span → evidence; sampled unannotated sentences → other (weight 0.5); the recast topic serves as title |
 //! | IBM motions (source `ibm-motions`) | motion, recast | "This house would X" → recommendation (marked synthetic) |
 //! | argmine news-written | sentence and headline | labelled as written |
 //!
@@ -101,7 +101,11 @@ fn with_context(
                 title: title.map(str::to_string),
                 prev: i.checked_sub(1).map(|j| texts[j].clone()),
                 next: texts.get(i + 1).cloned(),
-                position: if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 },
+                position: if n > 1 {
+                    i as f32 / (n - 1) as f32
+                } else {
+                    0.0
+                },
                 is_title: false,
             },
             weight,
@@ -218,7 +222,10 @@ fn recast_motion(motion: &str) -> String {
         m.to_string()
     };
     let mut chars = s.chars();
-    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    let first = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
     format!("{first}{}.", chars.as_str().trim_end_matches('.'))
 }
 
@@ -263,7 +270,12 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
         };
         let text = recast_motion(&m[1]);
         rows.extend(with_context(
-            vec![(text, Label::Recommendation, "motion (synthetic recast)".into(), 1.0)],
+            vec![(
+                text,
+                Label::Recommendation,
+                "motion (synthetic recast)".into(),
+                1.0,
+            )],
             &doc_id,
             split,
             "ibm-motions",
@@ -273,12 +285,21 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
 
     let mut seen = HashSet::new();
     for a in tsv_rows(&root.join("articles.txt"))? {
-        let [topic, title, article_id] = &a[..] else { continue };
+        let [topic, _title, article_id] = &a[..] else {
+            continue;
+        };
+        // The debate topic, recast as a headline, stands in for the title: IBM's claims and
+        // evidence are defined relative to it, as an op-ed's are relative to its headline.
+        let topic_title = recast_motion(topic);
         if !seen.insert((topic.clone(), article_id.clone())) {
             continue;
         }
-        let path = root.join("articles").join(format!("clean_{article_id}.txt"));
-        let Ok(text) = read_to_string(&path) else { continue };
+        let path = root
+            .join("articles")
+            .join(format!("clean_{article_id}.txt"));
+        let Ok(text) = read_to_string(&path) else {
+            continue;
+        };
         let doc_id = format!("ibm-{article_id}");
         let split = if held_out.contains(topic) {
             Split::Test
@@ -323,7 +344,11 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
             .map(|(i, _)| (stable_hash(&format!("{doc_id}/{i}")), i))
             .collect();
         others.sort();
-        let keep_other: HashSet<usize> = others.iter().take(annotated.max(2)).map(|&(_, i)| i).collect();
+        let keep_other: HashSet<usize> = others
+            .iter()
+            .take(annotated.max(2))
+            .map(|&(_, i)| i)
+            .collect();
         let n = sentences.len();
         for (i, l) in labelled.iter().enumerate() {
             let (label, source_label, weight) = match l {
@@ -339,10 +364,14 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
                 split,
                 source: "ibm-ce-emnlp15".into(),
                 context: RowContext {
-                    title: Some(title.clone()),
+                    title: Some(topic_title.clone()),
                     prev: i.checked_sub(1).map(|j| sentences[j].to_string()),
                     next: sentences.get(i + 1).map(|s| s.to_string()),
-                    position: if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 },
+                    position: if n > 1 {
+                        i as f32 / (n - 1) as f32
+                    } else {
+                        0.0
+                    },
                     is_title: false,
                 },
                 weight,
@@ -429,7 +458,13 @@ pub fn convert_written(articles: &[WrittenArticle]) -> Vec<Row> {
             },
             weight: 1.0,
         });
-        rows.extend(with_context(units, &a.doc_id, split, "argmine-news-written", Some(&a.title)));
+        rows.extend(with_context(
+            units,
+            &a.doc_id,
+            split,
+            "argmine-news-written",
+            Some(&a.title),
+        ));
     }
     rows
 }
@@ -474,7 +509,10 @@ pub fn write_samples(seed: &Path, federalist_csv: &Path, out: &Path) -> Result<(
     for line in csv.lines().skip(1) {
         let mut f = line.splitn(3, ',');
         if let (Some(num), Some(author), Some(text)) = (f.next(), f.next(), f.next()) {
-            essays.insert(num.trim().parse::<u32>().unwrap_or(0), (author.to_string(), text.to_string()));
+            essays.insert(
+                num.trim().parse::<u32>().unwrap_or(0),
+                (author.to_string(), text.to_string()),
+            );
         }
     }
     for num in [1, 10, 51, 70, 78] {
@@ -535,8 +573,13 @@ mod tests {
 
     #[test]
     fn federalist_markup_is_restored() {
-        let got = restore_federalist("To the People <l> AFTER an experience <c> you are called <S> so <p> The end <p>");
-        assert_eq!(got, "To the People\n\nAFTER an experience, you are called; so. The end.");
+        let got = restore_federalist(
+            "To the People <l> AFTER an experience <c> you are called <S> so <p> The end <p>",
+        );
+        assert_eq!(
+            got,
+            "To the People\n\nAFTER an experience, you are called; so. The end."
+        );
     }
 
     #[test]
@@ -557,4 +600,32 @@ mod tests {
         assert_eq!(train_or_dev("x", 0), Split::Train);
         assert_eq!(train_or_dev("x", 100), Split::Dev);
     }
+}
+
+/// Rebuilds an article's text from its labelled sentences and returns it with the gold
+/// sentence spans, in code points: the reference for measuring the segmenter. Sentences of a
+/// paragraph are joined by a space, paragraphs by a blank line, and a line without closing
+/// punctuation (a heading, a byline, a list item) ends with a line break, as on a page.
+pub fn written_text_and_spans(article: &WrittenArticle) -> (String, Vec<(usize, usize)>) {
+    let mut text = String::new();
+    let mut chars = 0;
+    let mut spans = Vec::new();
+    let mut paragraph = None;
+    for s in &article.sentences {
+        let open_line = !text.ends_with(['.', '!', '?', '…', '"', '”', '’', ')', ']']);
+        let sep = match paragraph {
+            None => "",
+            Some(p) if p != s.paragraph => "\n\n",
+            Some(_) if open_line => "\n",
+            Some(_) => " ",
+        };
+        text.push_str(sep);
+        chars += sep.chars().count();
+        let len = s.text.chars().count();
+        spans.push((chars, chars + len));
+        text.push_str(&s.text);
+        chars += len;
+        paragraph = Some(s.paragraph);
+    }
+    (text, spans)
 }

@@ -9,6 +9,7 @@
 
 use super::datasets::Row;
 use super::{class_weights, dropout, selection_score, weighted_cross_entropy, Rng};
+use crate::encode::bert::Config as BertConfig;
 use crate::encode::candle::CandleEncoder;
 use crate::encode::{SentenceTokenizer, TokenBatch, Tokens};
 use crate::error::Result;
@@ -16,7 +17,6 @@ use crate::types::Scores;
 use candle_core::{DType, Device, Module, Shape, Tensor, Var, D};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Optimizer, VarBuilder, VarMap};
-use candle_transformers::models::bert::Config as BertConfig;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -64,10 +64,20 @@ impl PartlyTrainable {
 }
 
 impl SimpleBackend for PartlyTrainable {
-    fn get(&self, s: Shape, name: &str, _: candle_nn::Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        _: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
         let t = self.get_unchecked(name, dtype, dev)?;
         if t.shape() != &s {
-            candle_core::bail!("shape mismatch for {name}: expected {s:?}, got {:?}", t.shape());
+            candle_core::bail!(
+                "shape mismatch for {name}: expected {s:?}, got {:?}",
+                t.shape()
+            );
         }
         if !Self::trainable(name) {
             return Ok(t);
@@ -135,7 +145,7 @@ pub fn finetune(
         vars: vars.clone(),
     };
     let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, device.clone());
-    let encoder = CandleEncoder::new(vb, config)?;
+    let encoder = CandleEncoder::new(vb, config, true)?;
     let probe_vars = VarMap::new();
     let probe = candle_nn::linear(
         config.hidden_size,
@@ -145,7 +155,9 @@ pub fn finetune(
 
     use rayon::prelude::*;
     let tokenize = |rows: &[Row]| -> Result<Vec<Tokens>> {
-        rows.par_iter().map(|r| tokenizer.tokenize(&r.text)).collect()
+        rows.par_iter()
+            .map(|r| tokenizer.tokenize(&r.text))
+            .collect()
     };
     let train_tokens = tokenize(train)?;
     let dev_tokens = tokenize(dev)?;
@@ -162,7 +174,8 @@ pub fn finetune(
         ..Default::default()
     };
     let mut opt = candle_nn::AdamW::new(vars.all_vars(), params(settings.learning_rate))?;
-    let mut probe_opt = candle_nn::AdamW::new(probe_vars.all_vars(), params(settings.probe_learning_rate))?;
+    let mut probe_opt =
+        candle_nn::AdamW::new(probe_vars.all_vars(), params(settings.probe_learning_rate))?;
     log(&format!(
         "fine-tuning {} trainable tensors on {} sentences, {} steps per epoch",
         vars.all_vars().len(),
@@ -183,7 +196,10 @@ pub fn finetune(
     let mut epochs_run = 0;
     for epoch in 0..settings.epochs {
         if started.elapsed().as_secs_f64() / 60.0 > settings.max_minutes {
-            log(&format!("time budget of {} minutes reached; stopping", settings.max_minutes));
+            log(&format!(
+                "time budget of {} minutes reached; stopping",
+                settings.max_minutes
+            ));
             break;
         }
         epochs_run = epoch + 1;
@@ -200,7 +216,10 @@ pub fn finetune(
             let rows: Vec<&Tokens> = batch.iter().map(|&i| &train_tokens[i]).collect();
             let pooled = encoder.pooled(&TokenBatch::pad(&rows))?;
             let logits = probe.forward(&dropout(&pooled, settings.dropout, &mut rng)?)?;
-            let y: Vec<u32> = batch.iter().map(|&i| train[i].label.index() as u32).collect();
+            let y: Vec<u32> = batch
+                .iter()
+                .map(|&i| train[i].label.index() as u32)
+                .collect();
             let w: Vec<f32> = batch
                 .iter()
                 .map(|&i| cw[train[i].label.index()] * train[i].weight)
@@ -214,7 +233,11 @@ pub fn finetune(
             opt.step(&grads)?;
             probe_opt.step(&grads)?;
             let l = loss.to_scalar::<f32>()?;
-            loss_avg = if b == 0 { l } else { 0.98 * loss_avg + 0.02 * l };
+            loss_avg = if b == 0 {
+                l
+            } else {
+                0.98 * loss_avg + 0.02 * l
+            };
             step += 1;
             progress(b + 1, batches.len(), loss_avg);
         }

@@ -90,7 +90,11 @@ pub fn evaluate(gold: &[Label], predicted: &[Scores]) -> Metrics {
 
 impl std::fmt::Display for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:<15} {:>9} {:>9} {:>9} {:>9}", "class", "precision", "recall", "f1", "support")?;
+        writeln!(
+            f,
+            "{:<15} {:>9} {:>9} {:>9} {:>9}",
+            "class", "precision", "recall", "f1", "support"
+        )?;
         for c in &self.classes {
             writeln!(
                 f,
@@ -102,7 +106,11 @@ impl std::fmt::Display for Metrics {
                 c.support
             )?;
         }
-        writeln!(f, "macro-F1 {:.4} (classes present)   accuracy {:.4}   ECE {:.4}   n={}", self.macro_f1, self.accuracy, self.ece, self.examples)?;
+        writeln!(
+            f,
+            "macro-F1 {:.4} (classes present)   accuracy {:.4}   ECE {:.4}   n={}",
+            self.macro_f1, self.accuracy, self.ece, self.examples
+        )?;
         writeln!(f, "confusion (rows gold, columns predicted):")?;
         write!(f, "{:<15}", "")?;
         for l in Label::ALL {
@@ -128,7 +136,12 @@ mod tests {
     fn macro_f1_counts_only_classes_present() {
         let gold = [Label::Claim, Label::Claim, Label::Evidence, Label::Evidence];
         let p = |l: Label| Scores::certain(l);
-        let pred = [p(Label::Claim), p(Label::Evidence), p(Label::Evidence), p(Label::Evidence)];
+        let pred = [
+            p(Label::Claim),
+            p(Label::Evidence),
+            p(Label::Evidence),
+            p(Label::Evidence),
+        ];
         let m = evaluate(&gold, &pred);
         // claim: P=1 R=.5 F=.667; evidence: P=.667 R=1 F=.8; macro over 2 classes
         assert!((m.macro_f1 - (2.0 / 3.0 + 0.8) / 2.0).abs() < 1e-9);
@@ -136,5 +149,47 @@ mod tests {
         assert!((m.accuracy - 0.75).abs() < 1e-9);
         // certain predictions, 3 of 4 right: ECE = |0.75 - 1.0|
         assert!((m.ece - 0.25).abs() < 1e-9);
+    }
+}
+
+/// Sentence-boundary agreement: a boundary is the end offset of a sentence.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BoundaryMetrics {
+    pub gold_sentences: usize,
+    pub predicted_sentences: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Share of gold sentences reproduced exactly (same start and end).
+    pub exact_sentences: f64,
+}
+
+/// Compares predicted `(start, end)` spans with gold spans over the same texts.
+pub fn boundary_metrics(
+    gold: &[Vec<(usize, usize)>],
+    predicted: &[Vec<(usize, usize)>],
+) -> BoundaryMetrics {
+    let (mut g_total, mut p_total, mut hits, mut exact) = (0, 0, 0, 0);
+    for (g, p) in gold.iter().zip(predicted) {
+        let p_ends: std::collections::HashSet<usize> = p.iter().map(|s| s.1).collect();
+        let p_spans: std::collections::HashSet<&(usize, usize)> = p.iter().collect();
+        g_total += g.len();
+        p_total += p.len();
+        hits += g.iter().filter(|s| p_ends.contains(&s.1)).count();
+        exact += g.iter().filter(|s| p_spans.contains(s)).count();
+    }
+    let precision = hits as f64 / p_total.max(1) as f64;
+    let recall = hits as f64 / g_total.max(1) as f64;
+    BoundaryMetrics {
+        gold_sentences: g_total,
+        predicted_sentences: p_total,
+        precision,
+        recall,
+        f1: if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        },
+        exact_sentences: exact as f64 / g_total.max(1) as f64,
     }
 }

@@ -6,15 +6,15 @@
 //! 2. **fine-tuned**: the encoder's transformer layers fine-tuned with a linear probe on
 //!    single sentences ([`finetune`]), then the context head trained on the new embeddings.
 //!
-//! Both heads are selected by early stopping on dev, the score being the mean over corpora of
-//! the per-corpus macro-F1, so that no single corpus dominates the choice. The temperature is
+//! Both heads are selected by early stopping on dev, the score being the mean over domains of
+//! the per-domain macro-F1, so that no single corpus dominates the choice. The temperature is
 //! then fitted on dev.
 
 pub mod datasets;
 pub mod finetune;
 pub mod metrics;
 
-use crate::classify::{feature_width, write_features, Context, ContextHead, HeadConfig};
+use crate::classify::{feature_width, write_features, Context, ContextHead, Domain, HeadConfig};
 use crate::encode::{length_batches, Encoder, SentenceTokenizer, TokenBatch};
 use crate::error::Result;
 use crate::types::{Label, Scores};
@@ -44,9 +44,14 @@ impl TextEmbeddings {
         let mut texts: Vec<&str> = Vec::new();
         for r in rows {
             let c = &r.context;
-            for t in [Some(&r.text), c.prev.as_ref(), c.next.as_ref(), c.title.as_ref()]
-                .into_iter()
-                .flatten()
+            for t in [
+                Some(&r.text),
+                c.prev.as_ref(),
+                c.next.as_ref(),
+                c.title.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 if !index.contains_key(t.as_str()) {
                     index.insert(t.clone(), texts.len());
@@ -90,6 +95,7 @@ impl TextEmbeddings {
                 title: c.title.as_deref().map(|t| self.get(t)),
                 position: c.position,
                 is_title: c.is_title,
+                domain: Domain::of_source(&r.source),
             };
             let out = x.row_mut(i).into_slice().expect("standard layout");
             write_features(out, self.get(&r.text), &ctx);
@@ -113,18 +119,24 @@ pub fn class_weights(rows: &[Row]) -> [f32; 4] {
 }
 
 /// Weighted cross-entropy: `Σ w_i · −log p(y_i) / Σ w_i`.
-pub fn weighted_cross_entropy(logits: &Tensor, labels: &Tensor, weights: &Tensor) -> candle_core::Result<Tensor> {
+pub fn weighted_cross_entropy(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: &Tensor,
+) -> candle_core::Result<Tensor> {
     let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
     let picked = logp.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
     let total = (picked * weights)?.sum_all()?;
     total.neg()? / weights.sum_all()?.to_scalar::<f32>()? as f64
 }
 
-/// Dev score used for model selection: mean over sources of each source's macro-F1.
+/// Dev score used for model selection: mean over domains (news, comments, encyclopedia) of
+/// each domain's macro-F1.
 pub fn selection_score(rows: &[Row], predictions: &[Scores]) -> (f64, BTreeMap<String, f64>) {
     let mut by_source: BTreeMap<String, (Vec<Label>, Vec<Scores>)> = BTreeMap::new();
     for (r, p) in rows.iter().zip(predictions) {
-        let e = by_source.entry(r.source.clone()).or_default();
+        let domain = format!("{:?}", Domain::of_source(&r.source)).to_lowercase();
+        let e = by_source.entry(domain).or_default();
         e.0.push(r.label);
         e.1.push(*p);
     }
@@ -208,7 +220,9 @@ pub fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> candle_core::Result<Tensor>
     }
     let n = x.elem_count();
     let keep = 1.0 / (1.0 - p);
-    let mask: Vec<f32> = (0..n).map(|_| if rng.next_f32() < p { 0.0 } else { keep }).collect();
+    let mask: Vec<f32> = (0..n)
+        .map(|_| if rng.next_f32() < p { 0.0 } else { keep })
+        .collect();
     x * Tensor::from_vec(mask, x.shape(), x.device())?
 }
 
@@ -257,7 +271,10 @@ pub fn train_head(
             }
             let x = Tensor::from_vec(xs, (batch.len(), width), &device)?;
             let x = dropout(&x, settings.dropout, &mut rng)?;
-            let y: Vec<u32> = batch.iter().map(|&i| train_rows[i].label.index() as u32).collect();
+            let y: Vec<u32> = batch
+                .iter()
+                .map(|&i| train_rows[i].label.index() as u32)
+                .collect();
             let w: Vec<f32> = batch
                 .iter()
                 .map(|&i| cw[train_rows[i].label.index()] * train_rows[i].weight)
@@ -374,7 +391,9 @@ pub fn train_model(
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(&str, usize, usize, f32),
 ) -> Result<TrainReport> {
-    use crate::model::{read_json, ModelMeta, CONFIG_FILE, ENCODER_FILE, HEAD_FILE, META_FILE, TOKENIZER_FILE};
+    use crate::model::{
+        read_json, ModelMeta, CONFIG_FILE, ENCODER_FILE, HEAD_FILE, META_FILE, TOKENIZER_FILE,
+    };
     let started = std::time::Instant::now();
     let mut rows = Vec::new();
     for path in &options.data {
@@ -384,10 +403,15 @@ pub fn train_model(
         .into_iter()
         .filter(|r| r.split != datasets::Split::Test)
         .partition(|r| r.split == datasets::Split::Train);
-    log(&format!("{} train rows, {} dev rows", train.len(), dev.len()));
+    log(&format!(
+        "{} train rows, {} dev rows",
+        train.len(),
+        dev.len()
+    ));
 
-    let config: candle_transformers::models::bert::Config = read_json(&options.base.join(CONFIG_FILE))?;
-    let tokenizer = SentenceTokenizer::from_file(&options.base.join(TOKENIZER_FILE), options.max_tokens)?;
+    let config: crate::encode::bert::Config = read_json(&options.base.join(CONFIG_FILE))?;
+    let tokenizer =
+        SentenceTokenizer::from_file(&options.base.join(TOKENIZER_FILE), options.max_tokens)?;
     let base_tensors: HashMap<String, Tensor> =
         candle_core::safetensors::load(options.base.join(ENCODER_FILE), &Device::Cpu)?
             .into_iter()
@@ -395,12 +419,18 @@ pub fn train_model(
             .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
             .collect::<candle_core::Result<_>>()?;
 
-    let fit_head = |tensors: &HashMap<String, Tensor>, stage: &str, log: &mut dyn FnMut(&str), progress: &mut dyn FnMut(&str, usize, usize, f32)| -> Result<TrainedHead> {
+    let fit_head = |tensors: &HashMap<String, Tensor>,
+                    stage: &str,
+                    log: &mut dyn FnMut(&str),
+                    progress: &mut dyn FnMut(&str, usize, usize, f32)|
+     -> Result<TrainedHead> {
         let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
-        let encoder = crate::encode::candle::CandleEncoder::new(vb, &config)?;
+        let encoder = crate::encode::candle::CandleEncoder::new(vb, &config, false)?;
         let mut all = train.clone();
         all.extend(dev.iter().cloned());
-        let emb = TextEmbeddings::of_rows(&all, &tokenizer, &encoder, 64, &mut |d, t| progress(stage, d, t, 0.0))?;
+        let emb = TextEmbeddings::of_rows(&all, &tokenizer, &encoder, 64, &mut |d, t| {
+            progress(stage, d, t, 0.0)
+        })?;
         let head = train_head(
             &emb.features(&train),
             &train,
@@ -410,7 +440,10 @@ pub fn train_model(
             &options.head,
             log,
         )?;
-        log(&format!("{stage}: head dev score {:.4} {:?}", head.dev_score, head.dev_per_source));
+        log(&format!(
+            "{stage}: head dev score {:.4} {:?}",
+            head.dev_score, head.dev_per_source
+        ));
         Ok(head)
     };
 
@@ -453,7 +486,10 @@ pub fn train_model(
     log(&format!("keeping the {} encoder", report.kept));
 
     let out = &options.out;
-    std::fs::create_dir_all(out).map_err(|source| crate::Error::Write { path: out.clone(), source })?;
+    std::fs::create_dir_all(out).map_err(|source| crate::Error::Write {
+        path: out.clone(),
+        source,
+    })?;
     let f16: HashMap<String, Tensor> = kept
         .0
         .iter()
@@ -463,12 +499,21 @@ pub fn train_model(
     kept.1.vars.save(out.join(HEAD_FILE))?;
     tokenizer.save(&out.join(TOKENIZER_FILE))?;
     let copy = |name: &str| {
-        std::fs::copy(options.base.join(name), out.join(name)).map_err(|source| crate::Error::Write { path: out.join(name), source })
+        std::fs::copy(options.base.join(name), out.join(name)).map_err(|source| {
+            crate::Error::Write {
+                path: out.join(name),
+                source,
+            }
+        })
     };
     copy(CONFIG_FILE)?;
     let meta = ModelMeta {
         name: options.name.clone(),
-        revision: format!("{}-{:016x}", report.kept, datasets::stable_hash(&format!("{:?}", kept.1.dev_score))),
+        revision: format!(
+            "{}-{:016x}",
+            report.kept,
+            datasets::stable_hash(&format!("{:?}", kept.1.dev_score))
+        ),
         max_tokens: options.max_tokens,
         head: kept.1.config.clone(),
     };

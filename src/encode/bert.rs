@@ -1,0 +1,215 @@
+//! BERT encoder (Devlin et al. 2019, "BERT: Pre-training of Deep Bidirectional Transformers for
+//! Language Understanding", arXiv:1810.04805) in candle, for the MiniLM checkpoints argmine
+//! ships (Wang et al. 2020, "MiniLM: Deep Self-Attention Distillation", arXiv:2002.10957).
+//!
+//! Weight names follow the Hugging Face `BertModel` layout (`embeddings.*`,
+//! `encoder.layer.N.*`), so any BERT `model.safetensors` loads. Two details differ from a
+//! textbook port:
+//! - the query, key and value projections are concatenated at load time into one `[3h, h]`
+//!   matrix, so each layer does one large matmul instead of three small ones;
+//! - the model is built either for inference, with candle's fused layer-norm and softmax
+//!   kernels, or `differentiable`, with the same functions written as plain tensor ops, because
+//!   the fused kernels have no backward pass and would silently cut gradients during training.
+
+use candle_core::{DType, Module, Result, Tensor, D};
+use candle_nn::{Embedding, Linear, VarBuilder};
+use serde::Deserialize;
+
+/// The subset of Hugging Face's `BertConfig` that the encoder uses.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Config {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default = "default_positions")]
+    pub max_position_embeddings: usize,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f64,
+}
+
+fn default_positions() -> usize {
+    512
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_eps() -> f64 {
+    1e-12
+}
+
+struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+    differentiable: bool,
+}
+
+impl LayerNorm {
+    fn load(vb: VarBuilder, size: usize, eps: f64, differentiable: bool) -> Result<Self> {
+        Ok(LayerNorm {
+            weight: vb.get(size, "weight")?,
+            bias: vb.get(size, "bias")?,
+            eps,
+            differentiable,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if !self.differentiable && x.is_contiguous() {
+            return candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32);
+        }
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let centred = x.broadcast_sub(&mean)?;
+        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = centred.broadcast_div(&(var + self.eps)?.sqrt()?)?;
+        normed
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
+    }
+}
+
+struct Layer {
+    qkv: Linear,
+    attention_out: Linear,
+    attention_norm: LayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: LayerNorm,
+}
+
+impl Layer {
+    fn load(vb: VarBuilder, c: &Config, differentiable: bool) -> Result<Self> {
+        let h = c.hidden_size;
+        let attn = vb.pp("attention");
+        let part = |name: &str| -> Result<(Tensor, Tensor)> {
+            let p = attn.pp("self").pp(name);
+            Ok((p.get((h, h), "weight")?, p.get(h, "bias")?))
+        };
+        let (q, k, v) = (part("query")?, part("key")?, part("value")?);
+        let qkv = Linear::new(
+            Tensor::cat(&[&q.0, &k.0, &v.0], 0)?,
+            Some(Tensor::cat(&[&q.1, &k.1, &v.1], 0)?),
+        );
+        let linear = |vb: VarBuilder, i: usize, o: usize| candle_nn::linear(i, o, vb);
+        Ok(Layer {
+            qkv,
+            attention_out: linear(attn.pp("output").pp("dense"), h, h)?,
+            attention_norm: LayerNorm::load(
+                attn.pp("output").pp("LayerNorm"),
+                h,
+                c.layer_norm_eps,
+                differentiable,
+            )?,
+            intermediate: linear(vb.pp("intermediate").pp("dense"), h, c.intermediate_size)?,
+            output: linear(vb.pp("output").pp("dense"), c.intermediate_size, h)?,
+            output_norm: LayerNorm::load(
+                vb.pp("output").pp("LayerNorm"),
+                h,
+                c.layer_norm_eps,
+                differentiable,
+            )?,
+        })
+    }
+}
+
+/// A BERT encoder returning the last layer's token states.
+pub struct Bert {
+    word: Embedding,
+    position: Embedding,
+    token_type: Embedding,
+    embedding_norm: LayerNorm,
+    layers: Vec<Layer>,
+    heads: usize,
+    differentiable: bool,
+}
+
+impl Bert {
+    /// Loads weights under `vb` (Hugging Face names, with or without a `bert.` prefix).
+    pub fn load(vb: VarBuilder, config: &Config, differentiable: bool) -> Result<Self> {
+        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+            vb.pp("bert")
+        } else {
+            vb
+        };
+        let h = config.hidden_size;
+        let emb = vb.pp("embeddings");
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, differentiable))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Bert {
+            word: candle_nn::embedding(config.vocab_size, h, emb.pp("word_embeddings"))?,
+            position: candle_nn::embedding(
+                config.max_position_embeddings,
+                h,
+                emb.pp("position_embeddings"),
+            )?,
+            token_type: candle_nn::embedding(
+                config.type_vocab_size,
+                h,
+                emb.pp("token_type_embeddings"),
+            )?,
+            embedding_norm: LayerNorm::load(
+                emb.pp("LayerNorm"),
+                h,
+                config.layer_norm_eps,
+                differentiable,
+            )?,
+            layers,
+            heads: config.num_attention_heads,
+            differentiable,
+        })
+    }
+
+    /// Token states `[batch, width, hidden]` for `ids` and `mask` (`[batch, width]`, u32; mask 1
+    /// on real tokens). All tokens get segment id 0.
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let (batch, width) = ids.dims2()?;
+        let positions = Tensor::arange(0u32, width as u32, ids.device())?;
+        let x = self
+            .word
+            .forward(ids)?
+            .broadcast_add(&self.position.forward(&positions)?)?
+            .broadcast_add(&self.token_type.forward(&Tensor::zeros(
+                1,
+                DType::U32,
+                ids.device(),
+            )?)?)?;
+        let mut x = self.embedding_norm.forward(&x)?;
+        // Additive attention bias: 0 on real tokens, -10⁴ on padding, [batch, 1, 1, width].
+        let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e4)?.reshape((batch, 1, 1, width))?;
+        for layer in &self.layers {
+            x = self.layer(layer, &x, &bias)?;
+        }
+        Ok(x)
+    }
+
+    fn layer(&self, l: &Layer, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
+        let (b, t, h) = x.dims3()?;
+        let d = h / self.heads;
+        // [b, t, 3h] → three [b, heads, t, d]
+        let qkv = l
+            .qkv
+            .forward(x)?
+            .reshape((b, t, 3, self.heads, d))?
+            .permute((2, 0, 3, 1, 4))?;
+        let q = (qkv.get(0)?.contiguous()? * (1.0 / (d as f64).sqrt()))?;
+        let k = qkv.get(1)?.contiguous()?;
+        let v = qkv.get(2)?.contiguous()?;
+        let scores = q.matmul(&k.t()?)?.broadcast_add(bias)?;
+        let probs = if self.differentiable {
+            candle_nn::ops::softmax(&scores, D::Minus1)?
+        } else {
+            candle_nn::ops::softmax_last_dim(&scores)?
+        };
+        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
+        let x = l
+            .attention_norm
+            .forward(&(l.attention_out.forward(&context)? + x)?)?;
+        let inner = l.intermediate.forward(&x)?.gelu_erf()?;
+        l.output_norm.forward(&(l.output.forward(&inner)? + x)?)
+    }
+}

@@ -1,0 +1,100 @@
+//! `argmine train` and `argmine eval` end to end, on a small slice of the committed datasets.
+//! The shipped model serves as the base encoder, so the test needs nothing outside the repo.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn argmine() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_argmine"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = std::fs::read_to_string(root().join("datasets/news-written.jsonl")).unwrap();
+    let pick = |split: &str, n: usize| -> Vec<&str> {
+        rows.lines()
+            .filter(|l| l.contains(&format!("\"split\":\"{split}\"")))
+            .take(n)
+            .collect()
+    };
+    let mut tiny = pick("train", 48);
+    tiny.extend(pick("dev", 24));
+    let data = dir.path().join("tiny.jsonl");
+    std::fs::write(&data, tiny.join("\n")).unwrap();
+    let out = dir.path().join("model");
+    let status = argmine()
+        .args(["train", "--epochs", "1", "--data"])
+        .arg(&data)
+        .arg("--base")
+        .arg(root().join("models/argmine-minilm"))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for file in [
+        "argmine.json",
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "head.safetensors",
+        "training.json",
+    ] {
+        assert!(out.join(file).is_file(), "{file} written");
+    }
+    let weights = std::fs::read(out.join("model.safetensors")).unwrap();
+    let header_len = u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&weights[8..8 + header_len]).unwrap();
+    for (name, info) in header.as_object().unwrap() {
+        if name != "__metadata__" {
+            assert_eq!(info["dtype"], "F16", "{name} is stored in f16");
+        }
+    }
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("training.json")).unwrap()).unwrap();
+    assert!(["frozen", "fine-tuned"].contains(&report["kept"].as_str().unwrap()));
+
+    let eval = argmine()
+        .args(["eval", "--split", "dev", "--json", "--data"])
+        .arg(&data)
+        .arg("--model")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let metrics: Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let all = &metrics["all"];
+    assert_eq!(all["examples"], 24);
+    let f1 = all["macro_f1"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&f1));
+    let confusion: u64 = all["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|c| c.as_u64().unwrap()))
+        .sum();
+    assert_eq!(confusion, 24);
+}
+
+#[test]
+fn segmenter_reproduces_the_gold_sentences_of_the_written_articles() {
+    let out = argmine()
+        .args(["eval", "--task", "segment", "--json", "--data"])
+        .arg(root().join("datasets/news-written"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let m: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(m["gold_sentences"].as_u64().unwrap() > 2500);
+    assert!(m["f1"].as_f64().unwrap() > 0.97, "boundary F1 {}", m["f1"]);
+}
