@@ -225,3 +225,25 @@ fn output_file_and_input_order_are_kept() {
     let expected: Vec<String> = (0..40).map(|i| format!("a{i}")).collect();
     assert_eq!(ids, expected);
 }
+
+#[test]
+fn html_pages_give_title_and_body_without_scripts_or_navigation() {
+    let page = root().join("tests/data/page.html");
+    let (code, recs, stderr) = mine(&[&page]);
+    assert_eq!(code, 0, "{stderr}");
+    let rec = &recs[0];
+    assert_eq!(
+        rec["title"]["text"],
+        "The Library Must Stay Open on Sundays"
+    );
+    let texts: Vec<&str> = rec["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.contains(&"The council should reverse the cut."));
+    assert!(texts
+        .iter()
+        .all(|t| !t.contains("analytics") && !t.contains("Home") && !t.contains("Copyright")));
+}

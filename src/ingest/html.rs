@@ -3,7 +3,8 @@
 //! Script, style, navigation, header, footer, aside, form and embedded content are dropped.
 //! When the page has an `<article>` (or else a `<main>`) element, only its text is kept, as
 //! that is where publishers put the story. Block elements (paragraphs, headings, list items,
-//! table rows, `<br>`) end a line, so the segmenter sees the page's paragraph structure.
+//! table rows, `<br>`) end a line, so the segmenter sees the page's paragraph structure. A
+//! headline that repeats the title at the top of the body is dropped from the text.
 
 use crate::types::Article;
 use scraper::{ElementRef, Html, Node, Selector};
@@ -60,12 +61,19 @@ pub fn html_to_article(id: String, html: &str) -> Article {
         .unwrap_or_else(|| doc.root_element());
     let mut raw = String::new();
     collect_text(root, &mut raw);
-    let text = raw
+    let mut lines: Vec<String> = raw
         .lines()
         .map(collapse_spaces)
         .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n");
+        .collect();
+    // A headline repeated at the top of the body is the title, not a sentence of the text.
+    if lines
+        .first()
+        .is_some_and(|first| Some(first) == title.as_ref())
+    {
+        lines.remove(0);
+    }
+    let text = lines.join("\n\n");
     Article {
         id,
         title,
@@ -118,7 +126,7 @@ mod tests {
         assert_eq!(a.title.as_deref(), Some("Fix the Roads"));
         assert_eq!(
             a.text,
-            "Fix the Roads\n\nThe city must act. Potholes cost money.\n\nFirst point\n\nSecond point"
+            "The city must act. Potholes cost money.\n\nFirst point\n\nSecond point"
         );
     }
 }
