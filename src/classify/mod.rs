@@ -89,6 +89,15 @@ pub struct Context<'a> {
     pub domain: Domain,
 }
 
+/// Position of unit `i` of `n` in `[0, 1]`: 0 for the first, 1 for the last, 0 when alone.
+pub fn relative_position(i: usize, n: usize) -> f32 {
+    if n > 1 {
+        i as f32 / (n - 1) as f32
+    } else {
+        0.0
+    }
+}
+
 /// Writes the head's input for one sentence into `out` (length [`feature_width`]).
 pub fn write_features(out: &mut [f32], embedding: ArrayView1<f32>, ctx: &Context) {
     let h = embedding.len();
@@ -127,11 +136,7 @@ pub fn article_features(sentences: ArrayView2<f32>, title: Option<ArrayView1<f32
             prev: (i > 0).then(|| sentences.row(i - 1)),
             next: (i + 1 < n).then(|| sentences.row(i + 1)),
             title,
-            position: if n > 1 {
-                i as f32 / (n - 1) as f32
-            } else {
-                0.0
-            },
+            position: relative_position(i, n),
             is_title: false,
             domain: Domain::News,
         };

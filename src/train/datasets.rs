@@ -12,6 +12,7 @@
 //! train by document with a stable hash of the document id, so it never shares a document with
 //! train.
 
+use crate::classify::relative_position;
 use crate::error::{Error, Result};
 use crate::segment::{slice_chars, Segmenter, SrxSegmenter};
 use crate::types::Label;
@@ -101,11 +102,7 @@ fn with_context(
                 title: title.map(str::to_string),
                 prev: i.checked_sub(1).map(|j| texts[j].clone()),
                 next: texts.get(i + 1).cloned(),
-                position: if n > 1 {
-                    i as f32 / (n - 1) as f32
-                } else {
-                    0.0
-                },
+                position: relative_position(i, n),
                 is_title: false,
             },
             weight,
@@ -367,11 +364,7 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
                     title: Some(topic_title.clone()),
                     prev: i.checked_sub(1).map(|j| sentences[j].to_string()),
                     next: sentences.get(i + 1).map(|s| s.to_string()),
-                    position: if n > 1 {
-                        i as f32 / (n - 1) as f32
-                    } else {
-                        0.0
-                    },
+                    position: relative_position(i, n),
                     is_title: false,
                 },
                 weight,

@@ -8,7 +8,7 @@
 //! dev score decides early stopping, and the best epoch's weights are kept.
 
 use super::datasets::Row;
-use super::{class_weights, dropout, selection_score, weighted_cross_entropy, Rng};
+use super::{batch_loss, class_weights, dropout, selection_score, Rng};
 use crate::encode::bert::Config as BertConfig;
 use crate::encode::candle::CandleEncoder;
 use crate::encode::{SentenceTokenizer, TokenBatch, Tokens};
@@ -216,19 +216,7 @@ pub fn finetune(
             let rows: Vec<&Tokens> = batch.iter().map(|&i| &train_tokens[i]).collect();
             let pooled = encoder.pooled(&TokenBatch::pad(&rows))?;
             let logits = probe.forward(&dropout(&pooled, settings.dropout, &mut rng)?)?;
-            let y: Vec<u32> = batch
-                .iter()
-                .map(|&i| train[i].label.index() as u32)
-                .collect();
-            let w: Vec<f32> = batch
-                .iter()
-                .map(|&i| cw[train[i].label.index()] * train[i].weight)
-                .collect();
-            let loss = weighted_cross_entropy(
-                &logits,
-                &Tensor::from_vec(y, batch.len(), &device)?,
-                &Tensor::from_vec(w, batch.len(), &device)?,
-            )?;
+            let loss = batch_loss(&logits, train, batch, &cw)?;
             let grads = loss.backward()?;
             opt.step(&grads)?;
             probe_opt.step(&grads)?;

@@ -130,6 +130,30 @@ pub fn weighted_cross_entropy(
     total.neg()? / weights.sum_all()?.to_scalar::<f32>()? as f64
 }
 
+/// The weighted cross-entropy of `logits` for the rows `batch` of `rows`, each row weighted by
+/// its class weight times its own weight.
+pub fn batch_loss(
+    logits: &Tensor,
+    rows: &[Row],
+    batch: &[usize],
+    class_weights: &[f32; 4],
+) -> candle_core::Result<Tensor> {
+    let device = logits.device();
+    let y: Vec<u32> = batch
+        .iter()
+        .map(|&i| rows[i].label.index() as u32)
+        .collect();
+    let w: Vec<f32> = batch
+        .iter()
+        .map(|&i| class_weights[rows[i].label.index()] * rows[i].weight)
+        .collect();
+    weighted_cross_entropy(
+        logits,
+        &Tensor::from_vec(y, batch.len(), device)?,
+        &Tensor::from_vec(w, batch.len(), device)?,
+    )
+}
+
 /// Dev score used for model selection: mean over domains (news, comments, encyclopedia) of
 /// each domain's macro-F1.
 pub fn selection_score(rows: &[Row], predictions: &[Scores]) -> (f64, BTreeMap<String, f64>) {
@@ -271,19 +295,7 @@ pub fn train_head(
             }
             let x = Tensor::from_vec(xs, (batch.len(), width), &device)?;
             let x = dropout(&x, settings.dropout, &mut rng)?;
-            let y: Vec<u32> = batch
-                .iter()
-                .map(|&i| train_rows[i].label.index() as u32)
-                .collect();
-            let w: Vec<f32> = batch
-                .iter()
-                .map(|&i| cw[train_rows[i].label.index()] * train_rows[i].weight)
-                .collect();
-            let loss = weighted_cross_entropy(
-                &head.logits(&x)?,
-                &Tensor::from_vec(y, batch.len(), &device)?,
-                &Tensor::from_vec(w, batch.len(), &device)?,
-            )?;
+            let loss = batch_loss(&head.logits(&x)?, train_rows, batch, &cw)?;
             opt.backward_step(&loss)?;
             loss_sum += loss.to_scalar::<f32>()? as f64 * batch.len() as f64;
         }
