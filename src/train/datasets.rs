@@ -15,7 +15,7 @@
 use crate::classify::relative_position;
 use crate::error::{Error, Result};
 use crate::segment::{slice_chars, Segmenter, SrxSegmenter};
-use crate::types::Label;
+use crate::types::{Label, Relation};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -56,6 +56,49 @@ pub struct Row {
     /// Loss weight; below 1 for noisy labels.
     #[serde(default = "one")]
     pub weight: f32,
+    /// The unit's index in its document (sentence or proposition number); absent for titles
+    /// and for units outside any document structure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<usize>,
+    /// The units of the same document that this unit supports or attacks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<RowLink>,
+    /// Whether the unit states its document's main standpoint (only news-written marks theses).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub thesis: bool,
+}
+
+/// A gold argumentative link from a row to another unit of its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowLink {
+    /// The target's [`Row::unit`].
+    pub target: usize,
+    pub relation: Relation,
+}
+
+/// One unit of a document as a converter sees it, before context is attached.
+struct Unit {
+    index: usize,
+    text: String,
+    label: Label,
+    source_label: String,
+    weight: f32,
+    links: Vec<RowLink>,
+    thesis: bool,
+}
+
+impl Unit {
+    fn new(index: usize, text: String, label: Label, source_label: String) -> Unit {
+        Unit {
+            index,
+            text,
+            label,
+            source_label,
+            weight: 1.0,
+            links: Vec::new(),
+            thesis: false,
+        }
+    }
 }
 
 fn one() -> f32 {
@@ -80,21 +123,21 @@ fn train_or_dev(doc_id: &str, dev_percent: u64) -> Split {
 
 /// Rows for a document's units in order, with neighbours as context.
 fn with_context(
-    units: Vec<(String, Label, String, f32)>,
+    units: Vec<Unit>,
     doc_id: &str,
     split: Split,
     source: &str,
     title: Option<&str>,
 ) -> Vec<Row> {
     let n = units.len();
-    let texts: Vec<String> = units.iter().map(|u| u.0.clone()).collect();
+    let texts: Vec<String> = units.iter().map(|u| u.text.clone()).collect();
     units
         .into_iter()
         .enumerate()
-        .map(|(i, (text, label, source_label, weight))| Row {
-            text,
-            label,
-            source_label,
+        .map(|(i, u)| Row {
+            text: u.text,
+            label: u.label,
+            source_label: u.source_label,
             doc_id: doc_id.to_string(),
             split,
             source: source.to_string(),
@@ -105,7 +148,10 @@ fn with_context(
                 position: relative_position(i, n),
                 is_title: false,
             },
-            weight,
+            weight: u.weight,
+            unit: Some(u.index),
+            links: u.links,
+            thesis: u.thesis,
         })
         .collect()
 }
@@ -123,6 +169,12 @@ fn read_to_string(path: &Path) -> Result<String> {
 struct CdcpAnnotation {
     prop_offsets: Vec<(usize, usize)>,
     prop_labels: Vec<String>,
+    /// `[[first, last], target]`: propositions `first..=last` are reasons for `target`.
+    #[serde(default)]
+    reasons: Option<Vec<((usize, usize), usize)>>,
+    /// Same shape: propositions that are evidence for `target`.
+    #[serde(default)]
+    evidences: Option<Vec<((usize, usize), usize)>>,
 }
 
 fn cdcp_label(l: &str) -> Option<Label> {
@@ -135,7 +187,8 @@ fn cdcp_label(l: &str) -> Option<Label> {
 }
 
 /// CDCP propositions. Units are the annotated propositions (clauses or sentences), as in the
-/// corpus's own evaluation; their neighbours are the previous and next proposition.
+/// corpus's own evaluation; their neighbours are the previous and next proposition. Reason and
+/// evidence links both become support links (CDCP annotates no attacks).
 pub fn convert_cdcp(root: &Path) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (dir, official) in [("train", Split::Train), ("test", Split::Test)] {
@@ -161,14 +214,31 @@ pub fn convert_cdcp(root: &Path) -> Result<Vec<Row>> {
                 Split::Test => Split::Test,
                 _ => train_or_dev(&doc_id, 15),
             };
+            let mut links: BTreeMap<usize, Vec<RowLink>> = BTreeMap::new();
+            for &((first, last), target) in ann
+                .reasons
+                .iter()
+                .chain(&ann.evidences)
+                .flatten()
+            {
+                for source in first..=last {
+                    links.entry(source).or_default().push(RowLink {
+                        target,
+                        relation: Relation::Support,
+                    });
+                }
+            }
             let units = ann
                 .prop_offsets
                 .iter()
                 .zip(&ann.prop_labels)
-                .filter_map(|(&(s, e), l)| {
+                .enumerate()
+                .filter_map(|(i, (&(s, e), l))| {
                     let t = slice_chars(&text, s, e).trim().to_string();
                     let label = cdcp_label(l)?;
-                    (!t.is_empty()).then(|| (t, label, l.clone(), 1.0))
+                    let mut unit = Unit::new(i, t, label, l.clone());
+                    unit.links = links.remove(&i).unwrap_or_default();
+                    (!unit.text.is_empty()).then_some(unit)
                 })
                 .collect();
             rows.extend(with_context(units, &doc_id, split, "cdcp", None));
@@ -246,14 +316,16 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
             }
         }
     }
-    let mut evidence: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    // (evidence, its type, the claim it backs), all normalised, per topic.
+    let mut evidence: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     for r in tsv_rows(&root.join("evidence.txt"))? {
         if r.len() >= 4 {
             let kind = r[3].trim_matches(['[', ']']).to_lowercase();
-            evidence
-                .entry(r[0].clone())
-                .or_default()
-                .push((normalise(&r[2]), kind));
+            evidence.entry(r[0].clone()).or_default().push((
+                normalise(&r[2]),
+                kind,
+                normalise(&r[1]),
+            ));
         }
     }
 
@@ -267,11 +339,11 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
         };
         let text = recast_motion(&m[1]);
         rows.extend(with_context(
-            vec![(
+            vec![Unit::new(
+                0,
                 text,
                 Label::Recommendation,
                 "motion (synthetic recast)".into(),
-                1.0,
             )],
             &doc_id,
             split,
@@ -310,25 +382,46 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
             .iter()
             .map(|s| slice_chars(&text, s.start, s.end))
             .collect();
-        let labelled: Vec<Option<(Label, String)>> = sentences
+        let normalised: Vec<String> = sentences.iter().map(|s| normalise(s)).collect();
+        let matches = |n: &str, e: &str| e.len() >= 20 && (e.contains(n) || n.contains(e));
+        let is_claim = |n: &str, c: &str| c.len() >= 10 && n.contains(c);
+        let labelled: Vec<Option<(Label, String)>> = normalised
             .iter()
-            .map(|s| {
-                let n = normalise(s);
+            .map(|n| {
                 if n.len() < 20 {
                     return None;
                 }
-                if let Some((_, kind)) = topic_evidence
-                    .iter()
-                    .find(|(e, _)| e.len() >= 20 && (e.contains(&n) || n.contains(e.as_str())))
-                {
+                if let Some((_, kind, _)) = topic_evidence.iter().find(|(e, ..)| matches(n, e)) {
                     return Some((Label::Evidence, format!("evidence ({kind})")));
                 }
                 topic_claims
                     .iter()
-                    .any(|c| c.len() >= 10 && n.contains(c.as_str()))
+                    .any(|c| is_claim(n, c))
                     .then(|| (Label::Claim, "claim".to_string()))
             })
             .collect();
+        // Evidence → claim links: the claim that the corpus pairs with the evidence, where that
+        // claim was located in a sentence of the same article.
+        let links = |i: usize| -> Vec<RowLink> {
+            if !matches!(labelled[i], Some((Label::Evidence, _))) {
+                return Vec::new();
+            }
+            let backed: Vec<&str> = topic_evidence
+                .iter()
+                .filter(|(e, ..)| matches(&normalised[i], e))
+                .map(|(_, _, c)| c.as_str())
+                .collect();
+            (0..sentences.len())
+                .filter(|&j| {
+                    matches!(labelled[j], Some((Label::Claim, _)))
+                        && backed.iter().any(|c| is_claim(&normalised[j], c))
+                })
+                .map(|target| RowLink {
+                    target,
+                    relation: Relation::Support,
+                })
+                .collect()
+        };
         let annotated = labelled.iter().filter(|l| l.is_some()).count();
         if annotated == 0 {
             continue;
@@ -368,6 +461,9 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
                     is_title: false,
                 },
                 weight,
+                unit: Some(i),
+                links: links(i),
+                thesis: false,
             });
         }
     }
@@ -394,7 +490,7 @@ pub struct WrittenSentence {
     pub label: Label,
     pub paragraph: usize,
     pub target: Option<usize>,
-    pub relation: Option<crate::types::Relation>,
+    pub relation: Option<Relation>,
 }
 
 /// Reads every `*.jsonl` file in `dir`, in name order.
@@ -433,7 +529,20 @@ pub fn convert_written(articles: &[WrittenArticle]) -> Vec<Row> {
         let units = a
             .sentences
             .iter()
-            .map(|s| (s.text.clone(), s.label, s.label.name().to_string(), 1.0))
+            .enumerate()
+            .map(|(i, s)| {
+                let mut unit = Unit::new(i, s.text.clone(), s.label, s.label.name().to_string());
+                unit.links = s
+                    .target
+                    .map(|target| RowLink {
+                        target,
+                        relation: s.relation.unwrap_or(Relation::Support),
+                    })
+                    .into_iter()
+                    .collect();
+                unit.thesis = a.thesis == Some(i);
+                unit
+            })
             .collect();
         rows.push(Row {
             text: a.title.clone(),
@@ -450,6 +559,9 @@ pub fn convert_written(articles: &[WrittenArticle]) -> Vec<Row> {
                 is_title: true,
             },
             weight: 1.0,
+            unit: None,
+            links: Vec::new(),
+            thesis: false,
         });
         rows.extend(with_context(
             units,
