@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use argmine::ingest::{read_inputs, IngestOptions};
 use argmine::train::datasets::{self, Split};
+use argmine::train::graph::{self, GraphTraining};
 use argmine::train::{
     finetune::FinetuneSettings, metrics, HeadTraining, TextEmbeddings, TrainOptions,
 };
@@ -35,7 +36,7 @@ pub enum Command {
     Mine(MineArgs),
     /// Build the sentence datasets and sample articles from the raw corpora.
     Datasets(DatasetsArgs),
-    /// Train the sentence classifier.
+    /// Train the sentence classifier and the graph scorers.
     Train(TrainArgs),
     /// Evaluate a model on a dataset split.
     Eval(EvalArgs),
@@ -88,11 +89,15 @@ pub struct TrainArgs {
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Base model directory (config.json, tokenizer.json, model.safetensors).
-    #[arg(long)]
-    pub base: PathBuf,
+    #[arg(long, required_unless_present = "graph_only")]
+    pub base: Option<PathBuf>,
     /// Where to write the trained model.
     #[arg(long)]
     pub out: PathBuf,
+    /// Retrain only the link and thesis scorers of the model in `--out`, keeping its encoder
+    /// and head.
+    #[arg(long)]
+    pub graph_only: bool,
     #[arg(long, default_value = "argmine-minilm")]
     pub name: String,
     /// Fine-tuning epochs (early stopping may end sooner).
@@ -139,6 +144,10 @@ pub enum Task {
     Classify,
     /// Sentence boundaries against the gold sentences of written articles.
     Segment,
+    /// Support/attack links between the gold argumentative units: precision, recall, F1.
+    Links,
+    /// Thesis accuracy on the documents with a gold thesis.
+    Thesis,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -283,24 +292,9 @@ pub fn build_datasets(args: DatasetsArgs) -> Result<i32> {
 
 pub fn train(args: TrainArgs) -> Result<i32> {
     set_threads(args.threads)?;
-    let options = TrainOptions {
-        base: args.base,
-        data: args.data,
-        out: args.out,
-        name: args.name,
-        max_tokens: 256,
-        head: HeadTraining {
-            seed: args.seed,
-            ..Default::default()
-        },
-        finetune: FinetuneSettings {
-            epochs: args.epochs,
-            learning_rate: args.learning_rate,
-            max_minutes: args.max_minutes,
-            seed: args.seed,
-            ..Default::default()
-        },
-        frozen_only: args.frozen_only,
+    let graph = GraphTraining {
+        seed: args.seed,
+        ..Default::default()
     };
     let bar = progress_bar("{spinner} {elapsed_precise} {msg}");
     let mut log = |line: &str| bar.suspend(|| eprintln!("{line}"));
@@ -323,6 +317,32 @@ pub fn train(args: TrainArgs) -> Result<i32> {
             eprintln!("{message}");
             last_tenth = (stage.to_string(), tenth);
         }
+    };
+    let Some(base) = args.base.filter(|_| !args.graph_only) else {
+        argmine::train::retrain_graph(&args.out, &args.data, &graph, &mut log, &mut progress)?;
+        bar.finish_and_clear();
+        eprintln!("graph scorers retrained in {}", args.out.display());
+        return Ok(EXIT_OK);
+    };
+    let options = TrainOptions {
+        base,
+        data: args.data,
+        out: args.out,
+        name: args.name,
+        max_tokens: 256,
+        head: HeadTraining {
+            seed: args.seed,
+            ..Default::default()
+        },
+        finetune: FinetuneSettings {
+            epochs: args.epochs,
+            learning_rate: args.learning_rate,
+            max_minutes: args.max_minutes,
+            seed: args.seed,
+            ..Default::default()
+        },
+        graph,
+        frozen_only: args.frozen_only,
     };
     let report = argmine::train::train_model(&options, &mut log, &mut progress)?;
     bar.finish_and_clear();
@@ -363,6 +383,9 @@ pub fn eval(args: EvalArgs) -> Result<i32> {
         64,
         &mut |_, _| {},
     )?;
+    if let Task::Links | Task::Thesis = args.task {
+        return eval_graph(&args, &model, &rows, emb);
+    }
     let predictions = model.head.predict(&emb.features(&rows))?;
     let mut by_source: std::collections::BTreeMap<String, (Vec<Label>, Vec<argmine::Scores>)> =
         Default::default();
@@ -383,6 +406,61 @@ pub fn eval(args: EvalArgs) -> Result<i32> {
         for (source, m) in &results {
             println!("== {source} ({:?} split)\n{m}", split);
         }
+    }
+    Ok(EXIT_OK)
+}
+
+fn eval_graph(
+    args: &EvalArgs,
+    model: &Model,
+    rows: &[datasets::Row],
+    emb: TextEmbeddings,
+) -> Result<i32> {
+    let data = graph::Embedded::new(rows, emb, &model.head)?;
+    let docs = graph::documents(rows);
+    let mut by_source: std::collections::BTreeMap<&str, Vec<&graph::Doc>> = Default::default();
+    for d in &docs {
+        by_source.entry(d.source.as_str()).or_default().push(d);
+    }
+    let mut out = serde_json::Map::new();
+    for (source, docs) in &by_source {
+        let value = match args.task {
+            Task::Links => {
+                let threshold = model.graph.links.threshold;
+                let m = graph::evaluate_links(&model.graph, &data, docs, &[threshold])?.remove(0);
+                if m.gold == 0 {
+                    continue;
+                }
+                if !args.json {
+                    println!(
+                        "{source}: links precision {:.4}, recall {:.4}, F1 {:.4} ({} gold, {} predicted, {} correct; {} documents)",
+                        m.precision, m.recall, m.f1, m.gold, m.predicted, m.correct, docs.len()
+                    );
+                }
+                serde_json::to_value(m)?
+            }
+            _ => {
+                let m = graph::evaluate_thesis(&model.graph, &data, docs)?;
+                if m.documents == 0 {
+                    continue;
+                }
+                if !args.json {
+                    println!(
+                        "{source}: thesis accuracy {:.4} ({} of {} documents; {} gold theses not labelled claim or recommendation; first candidate {:.4})",
+                        m.accuracy, m.correct, m.documents, m.not_a_candidate, m.first_candidate_accuracy
+                    );
+                }
+                serde_json::to_value(m)?
+            }
+        };
+        out.insert(source.to_string(), value);
+    }
+    anyhow::ensure!(
+        !out.is_empty(),
+        "no documents with gold links or theses in that split"
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(EXIT_OK)
 }

@@ -7,6 +7,7 @@
 //!   tokenizer.json      the tokenizer (Hugging Face format)
 //!   model.safetensors   encoder weights, f16
 //!   head.safetensors    classification head weights, f32
+//!   graph.safetensors   link scorer weights, f32 (the thesis weights are in argmine.json)
 //!   MODEL_CARD.md       what it was trained on and how well it does
 //! ```
 
@@ -15,6 +16,8 @@ use crate::encode::bert::Config as BertConfig;
 use crate::encode::candle::CandleEncoder;
 use crate::encode::{Encoder, SentenceTokenizer};
 use crate::error::{Error, Result};
+use crate::graph::features::THESIS_FEATURES;
+use crate::graph::{GraphMeta, GraphModel, LinkScorer};
 use crate::types::ModelInfo;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
@@ -29,6 +32,7 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const ENCODER_FILE: &str = "model.safetensors";
 pub const HEAD_FILE: &str = "head.safetensors";
+pub const GRAPH_FILE: &str = "graph.safetensors";
 
 /// `argmine.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +43,9 @@ pub struct ModelMeta {
     #[serde(default = "default_max_tokens")]
     pub max_tokens: usize,
     pub head: HeadConfig,
+    /// The graph components ([`crate::graph`]); absent until they are trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<GraphMeta>,
 }
 
 fn default_max_tokens() -> usize {
@@ -57,17 +64,16 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     })
 }
 
-/// A loaded model: tokenizer, encoder backend and head.
-pub struct Model {
-    pub dir: PathBuf,
+/// The sentence classifier of a model directory: everything but the graph scorers.
+pub struct Classifier {
     pub meta: ModelMeta,
     pub tokenizer: SentenceTokenizer,
     pub encoder: Box<dyn Encoder>,
     pub head: ContextHead,
 }
 
-impl Model {
-    /// Loads a model directory with the candle backend.
+impl Classifier {
+    /// Loads the classifier of a model directory with the candle backend.
     pub fn load(dir: &Path) -> Result<Self> {
         if !dir.join(META_FILE).is_file() {
             return Err(Error::Model {
@@ -89,12 +95,44 @@ impl Model {
         let tokenizer = SentenceTokenizer::from_file(&dir.join(TOKENIZER_FILE), meta.max_tokens)?;
         let encoder = CandleEncoder::load(&config, &dir.join(ENCODER_FILE))?;
         let head = load_head(&dir.join(HEAD_FILE), &meta.head)?;
-        Ok(Model {
-            dir: dir.to_path_buf(),
+        Ok(Classifier {
             meta,
             tokenizer,
             encoder: Box::new(encoder),
             head,
+        })
+    }
+}
+
+/// A loaded model: tokenizer, encoder backend, head and graph scorers.
+pub struct Model {
+    pub dir: PathBuf,
+    pub meta: ModelMeta,
+    pub tokenizer: SentenceTokenizer,
+    pub encoder: Box<dyn Encoder>,
+    pub head: ContextHead,
+    pub graph: GraphModel,
+}
+
+impl Model {
+    /// Loads a model directory with the candle backend.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let classifier = Classifier::load(dir)?;
+        let Some(graph_meta) = &classifier.meta.graph else {
+            return Err(Error::Model {
+                dir: dir.to_path_buf(),
+                reason: "it has no graph scorers; train them with `argmine train --graph-only`"
+                    .into(),
+            });
+        };
+        let graph = load_graph(dir, graph_meta)?;
+        Ok(Model {
+            dir: dir.to_path_buf(),
+            meta: classifier.meta,
+            tokenizer: classifier.tokenizer,
+            encoder: classifier.encoder,
+            head: classifier.head,
+            graph,
         })
     }
 
@@ -106,9 +144,36 @@ impl Model {
     }
 }
 
+/// Memory-maps an f32 weights file saved by training.
+fn weights(path: &Path) -> Result<VarBuilder<'static>> {
+    if !path.is_file() {
+        return Err(Error::Read {
+            path: path.to_path_buf(),
+            source: std::io::ErrorKind::NotFound.into(),
+        });
+    }
+    // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
+    Ok(unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, &Device::Cpu)? })
+}
+
 /// Loads head weights saved by training.
 pub fn load_head(path: &Path, config: &HeadConfig) -> Result<ContextHead> {
-    // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, &Device::Cpu)? };
-    ContextHead::new(vb, config)
+    ContextHead::new(weights(path)?, config)
+}
+
+/// Loads the graph scorers of the model in `dir`.
+pub fn load_graph(dir: &Path, meta: &GraphMeta) -> Result<GraphModel> {
+    if meta.thesis.weights.len() != THESIS_FEATURES {
+        return Err(Error::Model {
+            dir: dir.to_path_buf(),
+            reason: format!(
+                "{} thesis weights, expected {THESIS_FEATURES}",
+                meta.thesis.weights.len()
+            ),
+        });
+    }
+    Ok(GraphModel {
+        links: LinkScorer::new(weights(&dir.join(GRAPH_FILE))?, &meta.link)?,
+        thesis: meta.thesis.clone(),
+    })
 }

@@ -11,7 +11,6 @@ use crate::classify::article_features;
 use crate::encode::{length_batches, TokenBatch, Tokens};
 use crate::error::Result;
 use crate::export::Sink;
-use crate::graph::{build_graph, GraphConfig};
 use crate::ingest::{Failure, Ingested};
 use crate::model::Model;
 use crate::segment::boilerplate::BoilerplateDetector;
@@ -33,7 +32,6 @@ pub struct PipelineOptions {
     pub chunk_bytes: usize,
     /// Articles with more sentences are rejected as `too_large`.
     pub max_sentences: usize,
-    pub graph: GraphConfig,
 }
 
 impl Default for PipelineOptions {
@@ -43,7 +41,6 @@ impl Default for PipelineOptions {
             chunk_articles: 64,
             chunk_bytes: 1 << 20,
             max_sentences: 20_000,
-            graph: GraphConfig::default(),
         }
     }
 }
@@ -228,6 +225,7 @@ impl Pipeline {
         })
     }
 
+    /// Classifies the sentences of an encoded article and builds its graph.
     fn finish(&self, p: Prepared, embeddings: Array2<f32>) -> Record {
         let n = p.spans.len();
         let title_emb = p.article.title.as_ref().map(|_| embeddings.row(n));
@@ -235,15 +233,7 @@ impl Pipeline {
         let features = article_features(sentence_emb, title_emb);
         let scores = match self.model.head.predict(&features) {
             Ok(s) => s,
-            Err(err) => {
-                return Record::Failed {
-                    id: p.article.id,
-                    error: crate::types::RecordError {
-                        kind: ErrorKind::Inference,
-                        message: error_chain(&err),
-                    },
-                }
-            }
+            Err(err) => return inference_failure(p.article.id, &err),
         };
         let sentences: Vec<Sentence> = p
             .spans
@@ -278,7 +268,10 @@ impl Pipeline {
                 scores: scores[n],
             }
         });
-        let graph = build_graph(&sentences, sentence_emb, title_emb, &self.options.graph);
+        let graph = match self.model.graph.build(&sentences, sentence_emb, title_emb) {
+            Ok(g) => g,
+            Err(err) => return inference_failure(p.article.id, &err),
+        };
         Record::Mined(Box::new(MinedArticle {
             id: p.article.id,
             title,
@@ -345,6 +338,17 @@ impl Pipeline {
 }
 
 /// An error and its sources, as one line: `outer: inner: innermost`.
+/// The failed record of an article whose inference failed.
+fn inference_failure(id: String, err: &dyn std::error::Error) -> Record {
+    Record::Failed {
+        id,
+        error: crate::types::RecordError {
+            kind: ErrorKind::Inference,
+            message: error_chain(err),
+        },
+    }
+}
+
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();

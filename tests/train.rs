@@ -44,7 +44,9 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         "tokenizer.json",
         "model.safetensors",
         "head.safetensors",
+        "graph.safetensors",
         "training.json",
+        "graph-training.json",
     ] {
         assert!(out.join(file).is_file(), "{file} written");
     }
@@ -84,6 +86,26 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         .flat_map(|r| r.as_array().unwrap().iter().map(|c| c.as_u64().unwrap()))
         .sum();
     assert_eq!(confusion, 24);
+
+    // the graph tasks score the same slice
+    let graph_eval = |task: &str| -> Value {
+        let out = argmine()
+            .args(["eval", "--task", task, "--split", "dev", "--json", "--data"])
+            .arg(&data)
+            .arg("--model")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["argmine-news-written"].clone()
+    };
+    let links = graph_eval("links");
+    let gold = links["gold"].as_u64().unwrap();
+    assert!(gold > 0);
+    assert!(links["correct"].as_u64().unwrap() <= gold);
+    let thesis = graph_eval("thesis");
+    assert_eq!(thesis["documents"], 2);
+    assert!((0.0..=1.0).contains(&thesis["accuracy"].as_f64().unwrap()));
 }
 
 #[test]

@@ -1,128 +1,379 @@
-//! Stage 6: build one argument graph per article — the thesis, and a support edge from every
-//! other argumentative sentence towards what it backs.
+//! Stage 6: build one argument graph per article — the thesis, and a support or attack edge
+//! from every other argumentative sentence towards what it backs.
 //!
-//! **Thesis.** Among the non-boilerplate sentences labelled claim or recommendation, the thesis
-//! maximises
+//! The nodes are the non-boilerplate sentences labelled claim, evidence or recommendation.
 //!
-//! ```text
-//! s_i = p_i · (1 + w_title·sim(e_i, e_title) + w_central·centrality_i) · (1 − w_pos·pos_i)
-//! ```
+//! 1. **Links are scored pairwise.** For every node and every other node within
+//!    [`MAX_LINK_DISTANCE`] sentences, a learned [`LinkScorer`] gives the probabilities that the
+//!    first supports the second, attacks it, or neither (features in [`features`]). It is
+//!    trained on CDCP's reason and evidence links, IBM's claim–evidence pairs and argmine's
+//!    written news articles.
+//! 2. **The thesis is chosen** among the claims and recommendations by a learned conditional
+//!    logit ([`ThesisScorer`]): `P(thesis = i) = softmax_i(w · f_i)` over the candidates, with
+//!    `f_i` the label probabilities, similarity to the title, position, centrality among the
+//!    argumentative sentences and predicted support flowing in. Its probability is the thesis
+//!    confidence. An article with no claim or recommendation has no thesis.
+//! 3. **Links are decoded into a tree rooted at the thesis**: every other node gets exactly
+//!    one target, chosen as the maximum spanning arborescence ([`decode`]) over the link
+//!    log-odds, so there are no cycles and every node reaches the thesis. The thesis is always
+//!    a candidate target, however far away. The edge's relation is the likelier of support and
+//!    attack and its confidence that relation's probability.
 //!
-//! where `p_i = P(claim) + P(recommendation)`, `sim` is cosine similarity of sentence
-//! embeddings, `centrality_i` is the mean similarity of sentence `i` to the other claims, and
-//! `pos_i ∈ [0, 1]` its relative position (standpoints come early in op-eds). The confidence is
-//! `s_thesis / Σ s`, over the candidates. An article with no claim or recommendation has no
-//! thesis.
-//!
-//! **Links.** The graph is a forest rooted at the thesis, built without cycles by construction:
-//! claims and recommendations point at the thesis, evidence points at the claim (or the thesis)
-//! most similar to it, with a bonus for nearness in the text. Edge confidence combines the
-//! source's label probability with that similarity.
+//! For corpora without a thesis (the evaluation on CDCP), the same decoder runs with a virtual
+//! root that any node may attach to at the log-odds of a threshold tuned on dev
+//! ([`LinkConfig::threshold`]): a node then gets a target only where some link beats it, and
+//! the result is a forest.
 
-use crate::types::{ArgumentGraph, Edge, Label, Relation, Sentence};
-use ndarray::{ArrayView1, ArrayView2};
+pub mod decode;
+pub mod features;
 
-/// Weights of the thesis score (see the module docs).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct GraphConfig {
-    pub title_weight: f32,
-    pub centrality_weight: f32,
-    pub position_weight: f32,
-    /// Added to the similarity of a target `d` sentences away: `nearness / (1 + d)`.
-    pub nearness: f32,
+use crate::classify::Domain;
+use crate::error::Result;
+use crate::types::{ArgumentGraph, Edge, Label, Relation, Scores, Sentence};
+use candle_core::{Device, Module, Tensor, D};
+use candle_nn::{Linear, VarBuilder};
+use decode::{arborescence, ScoredEdge};
+use features::{
+    markers, pair_width, write_pair, DocShape, ThesisCandidate, Unit, MAX_LINK_DISTANCE,
+    THESIS_FEATURES,
+};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+/// Shape of the link scorer, saved in `argmine.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkConfig {
+    /// Embedding size of the encoder.
+    pub input: usize,
+    /// Width of the hidden layer.
+    pub hidden: usize,
+    /// Link probability above which a unit is linked when there is no thesis to attach to
+    /// (chosen for dev F1).
+    pub threshold: f32,
 }
 
-impl Default for GraphConfig {
-    fn default() -> Self {
-        GraphConfig {
-            title_weight: 1.0,
-            centrality_weight: 1.0,
-            position_weight: 0.5,
-            nearness: 0.3,
+/// The link scorer: `Linear → GELU → Linear` over [`features::write_pair`]'s features, giving
+/// logits for no link, support and attack.
+pub struct LinkScorer {
+    fc1: Linear,
+    fc2: Linear,
+    /// See [`LinkConfig::threshold`].
+    pub threshold: f32,
+}
+
+/// Probabilities of a candidate link: `[none, support, attack]`.
+pub type LinkProbs = [f32; 3];
+
+/// Pairs scored per forward pass, to bound memory on long articles.
+const PAIR_CHUNK: usize = 2048;
+
+impl LinkScorer {
+    /// Weights are `fc1.{weight,bias}` and `fc2.{weight,bias}` under `vb`.
+    pub fn new(vb: VarBuilder, config: &LinkConfig) -> Result<Self> {
+        Ok(LinkScorer {
+            fc1: candle_nn::linear(pair_width(config.input), config.hidden, vb.pp("fc1"))?,
+            fc2: candle_nn::linear(config.hidden, 3, vb.pp("fc2"))?,
+            threshold: config.threshold,
+        })
+    }
+
+    /// Raw logits `[rows, 3]`; differentiable.
+    pub fn logits(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        self.fc2.forward(&self.fc1.forward(features)?.gelu_erf()?)
+    }
+
+    /// Probabilities of the links `units[a] → units[b]` for each `(a, b)` in `pairs`.
+    pub fn score(
+        &self,
+        units: &[Unit],
+        doc: DocShape,
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<LinkProbs>> {
+        let mut out = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(PAIR_CHUNK) {
+            let x = pair_matrix(units, doc, chunk);
+            let x = Tensor::from_slice(
+                x.as_slice().expect("standard layout"),
+                x.dim(),
+                &Device::Cpu,
+            )?;
+            let p = candle_nn::ops::softmax(&self.logits(&x)?, D::Minus1)?.to_vec2::<f32>()?;
+            out.extend(p.into_iter().map(|p| [p[0], p[1], p[2]]));
+        }
+        Ok(out)
+    }
+}
+
+/// The thesis scorer: one weight per feature of [`ThesisCandidate::features`], stored in
+/// `argmine.json` so it can be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThesisScorer {
+    pub weights: Vec<f32>,
+}
+
+impl ThesisScorer {
+    /// The candidate with the highest score and its softmax probability among the candidates.
+    /// Ties go to the earlier candidate.
+    pub fn choose(&self, candidates: &[[f32; THESIS_FEATURES]]) -> Option<(usize, f32)> {
+        let scores: Vec<f32> = candidates.iter().map(|c| self.score(c)).collect();
+        let best = (0..scores.len()).reduce(|b, k| if scores[k] > scores[b] { k } else { b })?;
+        let total: f32 = scores.iter().map(|s| (s - scores[best]).exp()).sum();
+        Some((best, 1.0 / total))
+    }
+
+    pub fn score(&self, features: &[f32; THESIS_FEATURES]) -> f32 {
+        features.iter().zip(&self.weights).map(|(f, w)| f * w).sum()
+    }
+}
+
+/// Graph settings and thesis weights, saved in `argmine.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphMeta {
+    pub link: LinkConfig,
+    pub thesis: ThesisScorer,
+}
+
+/// The learned graph components of a model.
+pub struct GraphModel {
+    pub links: LinkScorer,
+    pub thesis: ThesisScorer,
+}
+
+/// Candidate links among `units`: every ordered pair at most [`MAX_LINK_DISTANCE`] sentences
+/// apart, in a fixed order.
+pub fn candidate_pairs(units: &[Unit]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for (a, u) in units.iter().enumerate() {
+        for (b, v) in units.iter().enumerate() {
+            if a != b && u.index.abs_diff(v.index) <= MAX_LINK_DISTANCE {
+                pairs.push((a, b));
+            }
         }
     }
+    pairs
 }
 
-fn dot(a: ArrayView1<f32>, b: ArrayView1<f32>) -> f32 {
-    a.dot(&b)
-}
-
-/// Builds the graph of one article from its classified sentences, their embeddings (rows in
-/// sentence order, unit length) and the title's embedding.
-pub fn build_graph(
-    sentences: &[Sentence],
-    embeddings: ArrayView2<f32>,
+/// The thesis candidates among `units` (those labelled claim or recommendation), as
+/// (unit, features) pairs. `pairs` and `probs` are the scored candidate links.
+pub fn thesis_candidates(
+    units: &[Unit],
     title: Option<ArrayView1<f32>>,
-    config: &GraphConfig,
-) -> ArgumentGraph {
-    let in_graph = |s: &Sentence| !s.boilerplate && s.label.is_argumentative();
-    let candidates: Vec<usize> = sentences
-        .iter()
-        .filter(|s| in_graph(s) && matches!(s.label, Label::Claim | Label::Recommendation))
-        .map(|s| s.index)
-        .collect();
-    if candidates.is_empty() {
-        return ArgumentGraph::default();
+    length: usize,
+    pairs: &[(usize, usize)],
+    probs: &[LinkProbs],
+) -> Vec<(usize, ThesisCandidate)> {
+    let m = units.len();
+    let mut support_in = vec![0f32; m];
+    for (&(_, b), p) in pairs.iter().zip(probs) {
+        support_in[b] += 1.0 - p[0];
     }
-    let n = sentences.len().max(2) as f32 - 1.0;
-    let scores: Vec<f32> = candidates
-        .iter()
-        .map(|&i| {
-            let s = &sentences[i];
-            let p = s.scores.get(Label::Claim) + s.scores.get(Label::Recommendation);
-            let title_sim = title.map_or(0.0, |t| dot(embeddings.row(i), t).max(0.0));
-            let centrality = if candidates.len() > 1 {
-                candidates
-                    .iter()
-                    .filter(|&&j| j != i)
-                    .map(|&j| dot(embeddings.row(i), embeddings.row(j)).max(0.0))
-                    .sum::<f32>()
-                    / (candidates.len() - 1) as f32
-            } else {
-                0.0
-            };
-            let pos = i as f32 / n;
-            p * (1.0 + config.title_weight * title_sim + config.centrality_weight * centrality)
-                * (1.0 - config.position_weight * pos)
-        })
-        .collect();
-    let (best, _) =
-        scores.iter().enumerate().fold(
-            (0, f32::MIN),
-            |acc, (k, &s)| if s > acc.1 { (k, s) } else { acc },
-        );
-    let thesis = candidates[best];
-    let total: f32 = scores.iter().sum();
-
-    let mut edges = Vec::new();
-    for s in sentences
-        .iter()
-        .filter(|s| in_graph(s) && s.index != thesis)
-    {
-        let (target, sim) = match s.label {
-            Label::Evidence => candidates
+    let mut first = true;
+    let mut out = Vec::new();
+    for (a, u) in units.iter().enumerate() {
+        if !matches!(u.scores.best().0, Label::Claim | Label::Recommendation) {
+            continue;
+        }
+        let centrality = if m > 1 {
+            units
                 .iter()
-                .filter(|&&j| j == thesis || sentences[j].label == Label::Claim)
-                .map(|&j| {
-                    let near = config.nearness / (1.0 + s.index.abs_diff(j) as f32);
-                    (j, dot(embeddings.row(s.index), embeddings.row(j)) + near)
-                })
-                .fold(
-                    (thesis, f32::MIN),
-                    |acc, c| if c.1 > acc.1 { c } else { acc },
-                ),
-            _ => (thesis, dot(embeddings.row(s.index), embeddings.row(thesis))),
+                .enumerate()
+                .filter(|&(b, _)| b != a)
+                .map(|(_, v)| u.embedding.dot(&v.embedding))
+                .sum::<f32>()
+                / (m - 1) as f32
+        } else {
+            0.0
         };
-        edges.push(Edge {
-            source: s.index,
-            target,
-            relation: Relation::Support,
-            confidence: s.confidence * sim.clamp(0.0, 1.0).sqrt(),
-        });
+        out.push((
+            a,
+            ThesisCandidate {
+                scores: u.scores,
+                title_similarity: title.map_or(0.0, |t| u.embedding.dot(&t)),
+                position: crate::classify::relative_position(u.index, length),
+                first,
+                centrality,
+                support_in: support_in[a] / (m.max(2) - 1) as f32,
+                markers: u.markers,
+            },
+        ));
+        first = false;
     }
-    ArgumentGraph {
-        thesis: Some(thesis),
-        thesis_confidence: Some(scores[best] / total.max(f32::EPSILON)),
-        edges,
+    out
+}
+
+/// Where decoded links end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Root {
+    /// Every unit reaches this unit (the thesis).
+    Unit(usize),
+    /// A unit links only where a link's probability beats `threshold`; the rest stay
+    /// unattached.
+    Virtual { threshold: f32 },
+}
+
+/// A decoded link between units: `(source, target, relation, confidence)`.
+pub type DecodedLink = (usize, usize, Relation, f32);
+
+/// Decodes scored candidate links among `m` units into a forest (see the module docs).
+pub fn decode_links(
+    m: usize,
+    pairs: &[(usize, usize)],
+    probs: &[LinkProbs],
+    root: Root,
+) -> Vec<DecodedLink> {
+    let log_odds = |p: &LinkProbs| {
+        let link = (1.0 - p[0]).clamp(1e-6, 1.0 - 1e-6);
+        (link / (1.0 - link)).ln()
+    };
+    // the root has no target
+    let (mut edges, mut edge_probs): (Vec<ScoredEdge>, Vec<LinkProbs>) = pairs
+        .iter()
+        .zip(probs)
+        .filter(|(&(a, _), _)| root != Root::Unit(a))
+        .map(|(&(a, b), p)| {
+            let edge = ScoredEdge {
+                from: a,
+                to: b,
+                score: log_odds(p),
+            };
+            (edge, *p)
+        })
+        .unzip();
+    let (n, root_node) = match root {
+        Root::Unit(t) => (m, t),
+        Root::Virtual { threshold } => {
+            let t = threshold.clamp(1e-6, 1.0 - 1e-6);
+            for a in 0..m {
+                edges.push(ScoredEdge {
+                    from: a,
+                    to: m,
+                    score: (t / (1.0 - t)).ln(),
+                });
+                edge_probs.push([1.0, 0.0, 0.0]);
+            }
+            (m + 1, m)
+        }
+    };
+    let Some(chosen) = arborescence(n, root_node, &edges) else {
+        return Vec::new();
+    };
+    chosen
+        .into_iter()
+        .flatten()
+        .filter(|&k| edges[k].to < m)
+        .map(|k| {
+            let p = edge_probs[k];
+            let (relation, confidence) = if p[2] > p[1] {
+                (Relation::Attack, p[2])
+            } else {
+                (Relation::Support, p[1])
+            };
+            (edges[k].from, edges[k].to, relation, confidence)
+        })
+        .collect()
+}
+
+impl GraphModel {
+    /// Builds the graph of one article from its classified sentences, their embeddings (rows
+    /// in sentence order, unit length) and the title's embedding.
+    pub fn build(
+        &self,
+        sentences: &[Sentence],
+        embeddings: ArrayView2<f32>,
+        title: Option<ArrayView1<f32>>,
+    ) -> Result<ArgumentGraph> {
+        let units: Vec<Unit> = sentences
+            .iter()
+            .filter(|s| !s.boilerplate && s.label.is_argumentative())
+            .map(|s| Unit {
+                index: s.index,
+                embedding: embeddings.row(s.index),
+                scores: s.scores,
+                markers: markers(&s.text),
+            })
+            .collect();
+        let doc = DocShape {
+            length: sentences.len(),
+            domain: Domain::News,
+        };
+        let pairs = candidate_pairs(&units);
+        let probs = self.links.score(&units, doc, &pairs)?;
+        let candidates = thesis_candidates(&units, title, doc.length, &pairs, &probs);
+        let features: Vec<_> = candidates.iter().map(|c| c.1.features()).collect();
+        let Some((best, confidence)) = self.thesis.choose(&features) else {
+            return Ok(ArgumentGraph::default());
+        };
+        let thesis = candidates[best].0;
+        let mut edges: Vec<Edge> = self
+            .link_tree(&units, doc, pairs, probs, Root::Unit(thesis))?
+            .into_iter()
+            .map(|(a, b, relation, confidence)| Edge {
+                source: units[a].index,
+                target: units[b].index,
+                relation,
+                confidence,
+            })
+            .collect();
+        edges.sort_by_key(|e| e.source);
+        Ok(ArgumentGraph {
+            thesis: Some(units[thesis].index),
+            thesis_confidence: Some(confidence),
+            edges,
+        })
     }
+}
+
+impl GraphModel {
+    /// Decodes the scored candidate links among `units` towards `root`. With a unit as root,
+    /// the links from units further than [`MAX_LINK_DISTANCE`] from it are scored first, so
+    /// that the root is a candidate target for every unit.
+    pub fn link_tree(
+        &self,
+        units: &[Unit],
+        doc: DocShape,
+        mut pairs: Vec<(usize, usize)>,
+        mut probs: Vec<LinkProbs>,
+        root: Root,
+    ) -> Result<Vec<DecodedLink>> {
+        if let Root::Unit(t) = root {
+            let far: Vec<(usize, usize)> = (0..units.len())
+                .filter(|&a| units[a].index.abs_diff(units[t].index) > MAX_LINK_DISTANCE)
+                .map(|a| (a, t))
+                .collect();
+            probs.extend(self.links.score(units, doc, &far)?);
+            pairs.extend(far);
+        }
+        Ok(decode_links(units.len(), &pairs, &probs, root))
+    }
+}
+
+/// Unit features for sentences given as text, embedding rows and scores; used by training and
+/// evaluation, which read units from datasets rather than from [`Sentence`]s.
+pub fn units_of<'a>(
+    items: impl IntoIterator<Item = (usize, &'a str, ArrayView1<'a, f32>, Scores)>,
+) -> Vec<Unit<'a>> {
+    items
+        .into_iter()
+        .map(|(index, text, embedding, scores)| Unit {
+            index,
+            embedding,
+            scores,
+            markers: markers(text),
+        })
+        .collect()
+}
+
+/// The features of each pair `units[a] → units[b]`, one row per pair.
+pub fn pair_matrix(units: &[Unit], doc: DocShape, pairs: &[(usize, usize)]) -> Array2<f32> {
+    let width = units.first().map_or(0, |u| pair_width(u.embedding.len()));
+    let mut x = Array2::zeros((pairs.len(), width));
+    for (mut row, &(a, b)) in x.rows_mut().into_iter().zip(pairs) {
+        write_pair(
+            row.as_slice_mut().expect("standard layout"),
+            &units[a],
+            &units[b],
+            doc,
+        );
+    }
+    x
 }

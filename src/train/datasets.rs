@@ -215,12 +215,7 @@ pub fn convert_cdcp(root: &Path) -> Result<Vec<Row>> {
                 _ => train_or_dev(&doc_id, 15),
             };
             let mut links: BTreeMap<usize, Vec<RowLink>> = BTreeMap::new();
-            for &((first, last), target) in ann
-                .reasons
-                .iter()
-                .chain(&ann.evidences)
-                .flatten()
-            {
+            for &((first, last), target) in ann.reasons.iter().chain(&ann.evidences).flatten() {
                 for source in first..=last {
                     links.entry(source).or_default().push(RowLink {
                         target,

@@ -27,6 +27,35 @@ pub struct Metrics {
     pub ece: f64,
 }
 
+/// Precision, recall and F1 of predicted links (source, target) against gold links.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LinkMetrics {
+    pub gold: usize,
+    pub predicted: usize,
+    pub correct: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+impl LinkMetrics {
+    /// Adds one document's counts and updates the ratios.
+    pub fn add(&mut self, gold: usize, predicted: usize, correct: usize) {
+        self.gold += gold;
+        self.predicted += predicted;
+        self.correct += correct;
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        self.precision = ratio(self.correct, self.predicted);
+        self.recall = ratio(self.correct, self.gold);
+        let sum = self.precision + self.recall;
+        self.f1 = if sum > 0.0 {
+            2.0 * self.precision * self.recall / sum
+        } else {
+            0.0
+        };
+    }
+}
+
 /// Scores predictions against gold labels.
 pub fn evaluate(gold: &[Label], predicted: &[Scores]) -> Metrics {
     assert_eq!(gold.len(), predicted.len(), "one prediction per gold label");

@@ -12,6 +12,7 @@
 
 pub mod datasets;
 pub mod finetune;
+pub mod graph;
 pub mod metrics;
 
 use crate::classify::{feature_width, write_features, Context, ContextHead, Domain, HeadConfig};
@@ -79,8 +80,13 @@ impl TextEmbeddings {
         Ok(TextEmbeddings { index, matrix })
     }
 
-    fn get(&self, text: &str) -> ndarray::ArrayView1<'_, f32> {
+    /// The embedding of a text given to [`TextEmbeddings::of_rows`].
+    pub fn get(&self, text: &str) -> ndarray::ArrayView1<'_, f32> {
         self.matrix.row(self.index[text])
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        self.matrix.ncols()
     }
 
     /// The head's input for each row.
@@ -377,6 +383,7 @@ pub struct TrainOptions {
     pub max_tokens: usize,
     pub head: HeadTraining,
     pub finetune: finetune::FinetuneSettings,
+    pub graph: graph::GraphTraining,
     /// Skip the fine-tuning stage (train only a head on the frozen encoder).
     pub frozen_only: bool,
 }
@@ -415,6 +422,7 @@ pub fn train_model(
         .into_iter()
         .filter(|r| r.split != datasets::Split::Test)
         .partition(|r| r.split == datasets::Split::Train);
+    let all: Vec<Row> = train.iter().chain(&dev).cloned().collect();
     log(&format!(
         "{} train rows, {} dev rows",
         train.len(),
@@ -435,11 +443,9 @@ pub fn train_model(
                     stage: &str,
                     log: &mut dyn FnMut(&str),
                     progress: &mut dyn FnMut(&str, usize, usize, f32)|
-     -> Result<TrainedHead> {
+     -> Result<(TrainedHead, TextEmbeddings)> {
         let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
         let encoder = crate::encode::candle::CandleEncoder::new(vb, &config, false)?;
-        let mut all = train.clone();
-        all.extend(dev.iter().cloned());
         let emb = TextEmbeddings::of_rows(&all, &tokenizer, &encoder, 64, &mut |d, t| {
             progress(stage, d, t, 0.0)
         })?;
@@ -456,10 +462,10 @@ pub fn train_model(
             "{stage}: head dev score {:.4} {:?}",
             head.dev_score, head.dev_per_source
         ));
-        Ok(head)
+        Ok((head, emb))
     };
 
-    let frozen = fit_head(&base_tensors, "embed (frozen encoder)", log, progress)?;
+    let (frozen, frozen_emb) = fit_head(&base_tensors, "embed (frozen encoder)", log, progress)?;
     let mut report = TrainReport {
         options: options.clone(),
         train_rows: train.len(),
@@ -473,7 +479,7 @@ pub fn train_model(
         temperature: frozen.config.temperature,
         minutes: 0.0,
     };
-    let mut kept = (base_tensors.clone(), frozen);
+    let mut kept = (base_tensors.clone(), frozen, frozen_emb);
     if !options.frozen_only {
         let tuned = finetune::finetune(
             &base_tensors,
@@ -486,13 +492,13 @@ pub fn train_model(
             &mut |d, t, loss| progress("fine-tune", d, t, loss),
         )?;
         report.finetune_minutes = Some(tuned.minutes);
-        let head = fit_head(&tuned.tensors, "embed (fine-tuned encoder)", log, progress)?;
+        let (head, emb) = fit_head(&tuned.tensors, "embed (fine-tuned encoder)", log, progress)?;
         report.finetuned_dev_score = Some(head.dev_score);
         report.finetuned_dev_per_source = Some(head.dev_per_source.clone());
         if head.dev_score > kept.1.dev_score {
             report.kept = "fine-tuned".into();
             report.temperature = head.config.temperature;
-            kept = (tuned.tensors, head);
+            kept = (tuned.tensors, head, emb);
         }
     }
     log(&format!("keeping the {} encoder", report.kept));
@@ -519,6 +525,10 @@ pub fn train_model(
         })
     };
     copy(CONFIG_FILE)?;
+    let data = graph::Embedded::new(&all, kept.2, &kept.1.head)?;
+    let graph = fit_graph(out, &data, &options.graph, log, &mut |d, t, l| {
+        progress("graph", d, t, l)
+    })?;
     let meta = ModelMeta {
         name: options.name.clone(),
         revision: format!(
@@ -528,11 +538,66 @@ pub fn train_model(
         ),
         max_tokens: options.max_tokens,
         head: kept.1.config.clone(),
+        graph: Some(graph),
     };
     report.minutes = started.elapsed().as_secs_f64() / 60.0;
     write_json(&out.join(META_FILE), &meta)?;
     write_json(&out.join("training.json"), &report)?;
     Ok(report)
+}
+
+/// Trains the graph components on embedded rows, writes their weights and report into the
+/// model directory `out`, and returns what `argmine.json` records of them.
+pub fn fit_graph(
+    out: &std::path::Path,
+    data: &graph::Embedded,
+    settings: &graph::GraphTraining,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(usize, usize, f32),
+) -> Result<crate::graph::GraphMeta> {
+    let trained = graph::train_graph(data, settings, log, progress)?;
+    trained.vars.save(out.join(crate::model::GRAPH_FILE))?;
+    write_json(&out.join(GRAPH_REPORT_FILE), &trained.report)?;
+    Ok(crate::graph::GraphMeta {
+        link: trained.config,
+        thesis: trained.model.thesis,
+    })
+}
+
+/// Where [`fit_graph`] reports what graph training reached.
+pub const GRAPH_REPORT_FILE: &str = "graph-training.json";
+
+/// Retrains only the graph components of the model in `dir` on the train and dev splits of
+/// `data`, keeping its encoder and head, and updates `argmine.json`.
+pub fn retrain_graph(
+    dir: &std::path::Path,
+    data: &[std::path::PathBuf],
+    settings: &graph::GraphTraining,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&str, usize, usize, f32),
+) -> Result<()> {
+    let model = crate::model::Classifier::load(dir)?;
+    let mut rows = Vec::new();
+    for path in data {
+        rows.extend(
+            datasets::read_rows(path)?
+                .into_iter()
+                .filter(|r| r.split != datasets::Split::Test),
+        );
+    }
+    let emb = TextEmbeddings::of_rows(
+        &rows,
+        &model.tokenizer,
+        model.encoder.as_ref(),
+        64,
+        &mut |d, t| progress("embed", d, t, 0.0),
+    )?;
+    let embedded = graph::Embedded::new(&rows, emb, &model.head)?;
+    let mut meta = model.meta.clone();
+    meta.graph = Some(fit_graph(dir, &embedded, settings, log, &mut |d, t, l| {
+        progress("graph", d, t, l)
+    })?);
+    write_json(&dir.join(crate::model::META_FILE), &meta)
 }
 
 /// Writes a value as pretty JSON with a final newline.

@@ -1,0 +1,290 @@
+//! Inputs of the graph scorers, shared by inference and training so both see identical
+//! features.
+//!
+//! **Pairs.** A candidate link from source `u` to target `v` is described by
+//!
+//! ```text
+//! x = [ u ; v ; |u − v| ; u ⊙ v ; P(u) ; P(v) ; distance ; position ; markers(u) ; markers(v) ]
+//! ```
+//!
+//! the sentence-pair representation of InferSent (Conneau et al., EMNLP 2017) over unit-length
+//! sentence embeddings, the four label probabilities of each side, the signed distance in
+//! sentences, both relative positions, and which families of discourse markers each side
+//! contains (see [`Marker`]), and the document's domain (see [`DocShape`]).
+//!
+//! **Thesis candidates.** A candidate sentence is described by [`THESIS_FEATURES`] scalars: its
+//! claim and recommendation probabilities, its similarity to the title, its position, how
+//! central it is among the argumentative sentences and how much predicted support flows into it.
+
+use crate::classify::Domain;
+use crate::types::{Label, Scores};
+use ndarray::ArrayView1;
+
+/// Families of discourse markers, each a cue for a kind of argumentative move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// Introduces support: "because", "for example", "according to", "based on".
+    Support,
+    /// Introduces contrast or an opposing view: "however", "but", "critics", "some argue".
+    Contrast,
+    /// Draws a conclusion or restates: "therefore", "thus", "in short", "more clearly".
+    Conclusion,
+    /// Adds a point: "moreover", "furthermore", "in addition", "also".
+    Addition,
+}
+
+impl Marker {
+    pub const ALL: [Marker; 4] = [
+        Marker::Support,
+        Marker::Contrast,
+        Marker::Conclusion,
+        Marker::Addition,
+    ];
+
+    /// The phrases of the family, lower case, matched on word boundaries.
+    pub fn phrases(self) -> &'static [&'static str] {
+        match self {
+            Marker::Support => &[
+                "because",
+                "since",
+                "for example",
+                "for instance",
+                "according to",
+                "based on",
+                "given that",
+                "in fact",
+                "indeed",
+                "after all",
+                "as shown",
+                "data",
+                "study",
+                "studies",
+                "survey",
+                "report",
+                "percent",
+            ],
+            Marker::Contrast => &[
+                "however",
+                "but",
+                "although",
+                "though",
+                "yet",
+                "on the other hand",
+                "nevertheless",
+                "nonetheless",
+                "despite",
+                "whereas",
+                "critics",
+                "some argue",
+                "opponents",
+                "skeptics",
+            ],
+            Marker::Conclusion => &[
+                "therefore",
+                "thus",
+                "hence",
+                "consequently",
+                "as a result",
+                "in short",
+                "in sum",
+                "clearly",
+                "that is why",
+                "for these reasons",
+                "ultimately",
+            ],
+            Marker::Addition => &[
+                "moreover",
+                "furthermore",
+                "in addition",
+                "also",
+                "besides",
+                "what is more",
+                "likewise",
+            ],
+        }
+    }
+}
+
+/// Which marker families occur in `text`, as 0/1 flags in [`Marker::ALL`] order.
+pub fn markers(text: &str) -> [f32; 4] {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let contains = |phrase: &str| {
+        let p: Vec<&str> = phrase.split(' ').collect();
+        words
+            .windows(p.len())
+            .any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
+    };
+    Marker::ALL.map(|m| {
+        if m.phrases().iter().any(|p| contains(p)) {
+            1.0
+        } else {
+            0.0
+        }
+    })
+}
+
+/// A sentence as the graph scorers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Unit<'a> {
+    /// Position in the article (sentence index or proposition number).
+    pub index: usize,
+    pub embedding: ArrayView1<'a, f32>,
+    pub scores: Scores,
+    pub markers: [f32; 4],
+}
+
+/// Candidate targets further away than this many sentences are not scored (the thesis always
+/// is): links in the training corpora are local, and it keeps the cost linear in article length.
+pub const MAX_LINK_DISTANCE: usize = 30;
+
+/// What a pair's features need to know about its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocShape {
+    /// Number of sentences (or units).
+    pub length: usize,
+    /// The labelling convention to follow (the pipeline always asks for news); as for the
+    /// sentence head, the corpora annotate links differently (CDCP links mostly adjacent
+    /// clauses, IBM only evidence to claims), and the flag lets the scorer keep them apart.
+    pub domain: Domain,
+}
+
+/// Scalar features of a pair after the four embedding blocks.
+pub const PAIR_SCALARS: usize = 4 + 4 + 4 + 2 + 4 + 4 + Domain::COUNT;
+
+/// Width of a pair's features for embeddings of size `hidden`.
+pub fn pair_width(hidden: usize) -> usize {
+    4 * hidden + PAIR_SCALARS
+}
+
+/// Writes the features of the link `source → target`.
+pub fn write_pair(out: &mut [f32], source: &Unit, target: &Unit, doc: DocShape) {
+    let h = source.embedding.len();
+    let (u, v) = (&source.embedding, &target.embedding);
+    for k in 0..h {
+        out[k] = u[k];
+        out[h + k] = v[k];
+        out[2 * h + k] = (u[k] - v[k]).abs();
+        out[3 * h + k] = u[k] * v[k];
+    }
+    let d = target.index as f32 - source.index as f32;
+    let position = |i: usize| crate::classify::relative_position(i, doc.length);
+    let scalars = out[4 * h..].iter_mut();
+    let values = source
+        .scores
+        .0
+        .into_iter()
+        .chain(target.scores.0)
+        .chain([
+            f32::from(d > 0.0),
+            f32::from(d.abs() == 1.0),
+            (1.0 + d.abs()).ln() / (1.0 + MAX_LINK_DISTANCE as f32).ln(),
+            d.signum() * (1.0 + d.abs()).ln() / (1.0 + MAX_LINK_DISTANCE as f32).ln(),
+            position(source.index),
+            position(target.index),
+        ])
+        .chain(source.markers)
+        .chain(target.markers)
+        .chain(
+            [Domain::News, Domain::Comment, Domain::Encyclopedia]
+                .map(|d| f32::from(doc.domain == d)),
+        );
+    for (o, x) in scalars.zip(values) {
+        *o = x;
+    }
+}
+
+/// Number of features of a thesis candidate.
+pub const THESIS_FEATURES: usize = 10;
+
+/// Names of the thesis features, in order (saved with the model for inspection).
+pub const THESIS_FEATURE_NAMES: [&str; THESIS_FEATURES] = [
+    "p_claim",
+    "p_recommendation",
+    "title_similarity",
+    "position",
+    "first_candidate",
+    "centrality",
+    "support_in",
+    "conclusion_marker",
+    "contrast_marker",
+    "position_squared",
+];
+
+/// What the thesis scorer knows about one candidate.
+#[derive(Debug, Clone, Copy)]
+pub struct ThesisCandidate {
+    pub scores: Scores,
+    /// Cosine similarity to the title, 0 without a title.
+    pub title_similarity: f32,
+    /// Relative position in the article.
+    pub position: f32,
+    /// Whether no earlier sentence is a candidate.
+    pub first: bool,
+    /// Mean cosine similarity to the other argumentative sentences.
+    pub centrality: f32,
+    /// Sum of the link probabilities from the other argumentative sentences to this one,
+    /// divided by their number.
+    pub support_in: f32,
+    pub markers: [f32; 4],
+}
+
+impl ThesisCandidate {
+    pub fn features(&self) -> [f32; THESIS_FEATURES] {
+        [
+            self.scores.get(Label::Claim),
+            self.scores.get(Label::Recommendation),
+            self.title_similarity,
+            self.position,
+            f32::from(self.first),
+            self.centrality,
+            self.support_in,
+            self.markers[Marker::Conclusion as usize],
+            self.markers[Marker::Contrast as usize],
+            self.position * self.position,
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn markers_match_whole_words_and_phrases() {
+        assert_eq!(
+            markers("However, the data say otherwise."),
+            [1.0, 1.0, 0.0, 0.0]
+        );
+        assert_eq!(markers("In short, we must act."), [0.0, 0.0, 1.0, 0.0]);
+        // "butter" is not "but", "yesterday" is not "yet"
+        assert_eq!(markers("Butter prices rose yesterday."), [0.0; 4]);
+    }
+
+    #[test]
+    fn pair_features_are_symmetric_blocks_and_signed_distance() {
+        let (a, b) = (array![1.0f32, 0.0], array![0.0f32, 1.0]);
+        let unit = |index, e| Unit {
+            index,
+            embedding: e,
+            scores: Scores([0.7, 0.1, 0.1, 0.1]),
+            markers: [0.0; 4],
+        };
+        let mut x = vec![0.0; pair_width(2)];
+        let doc = DocShape {
+            length: 5,
+            domain: Domain::News,
+        };
+        write_pair(&mut x, &unit(3, a.view()), &unit(1, b.view()), doc);
+        assert_eq!(&x[..8], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        let distance = &x[8 + 8..8 + 12];
+        assert_eq!(distance[0], 0.0, "target before source");
+        assert_eq!(distance[1], 0.0, "not adjacent");
+        assert!(distance[3] < 0.0 && (distance[3] + distance[2]).abs() < 1e-6);
+        assert_eq!(&x[x.len() - 3..], &[1.0, 0.0, 0.0], "news domain");
+    }
+}

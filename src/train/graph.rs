@@ -1,0 +1,540 @@
+//! Training and evaluation of the graph components ([`crate::graph`]): the link scorer and the
+//! thesis scorer.
+//!
+//! Both learn from the datasets' documents: rows that share a `doc_id` and carry a `unit`
+//! index, with gold `links` and (news-written only) a gold `thesis`.
+//!
+//! - **Links.** Nodes are a document's argumentative units (gold labels). Every candidate pair
+//!   (as in inference, [`candidate_pairs`]) is an example labelled support, attack or none. In
+//!   IBM documents only evidence is a source, since IBM's claims back the debate topic, which is
+//!   not a sentence of the article. Unweighted cross-entropy, so the probabilities stay
+//!   calibrated for the decoder's "more likely than not" rule; AdamW; early stopping on the
+//!   dev link F1 after decoding.
+//! - **Thesis.** Nodes are the units the classifier labels argumentative, as at inference; the
+//!   candidates and their features come from [`thesis_candidates`]. A conditional logit is fitted
+//!   by gradient descent with a small L2 penalty on the news-written train documents whose gold
+//!   thesis is a candidate.
+
+use super::datasets::{Row, Split};
+use super::metrics::LinkMetrics;
+use super::{dropout, weighted_cross_entropy, Rng, TextEmbeddings};
+use crate::classify::{ContextHead, Domain};
+use crate::error::Result;
+use crate::graph::features::{DocShape, Unit, THESIS_FEATURES};
+use crate::graph::{
+    candidate_pairs, thesis_candidates, units_of, GraphModel, LinkConfig, LinkProbs, LinkScorer,
+    Root, ThesisScorer,
+};
+use crate::types::{Label, Relation, Scores};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
+use ndarray::ArrayView1;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A document of the datasets: its rows with a unit index, in unit order.
+pub struct Doc {
+    pub doc_id: String,
+    pub source: String,
+    pub split: Split,
+    /// Indices into the row list.
+    pub rows: Vec<usize>,
+    pub title: Option<String>,
+    /// Number of units (one past the largest unit index).
+    pub length: usize,
+}
+
+impl Doc {
+    pub fn shape(&self) -> DocShape {
+        DocShape {
+            length: self.length,
+            domain: Domain::of_source(&self.source),
+        }
+    }
+}
+
+/// Groups rows into documents, in order of first appearance.
+pub fn documents(rows: &[Row]) -> Vec<Doc> {
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(unit) = r.unit else { continue };
+        let d = *by_id.entry(&r.doc_id).or_insert_with(|| {
+            docs.push(Doc {
+                doc_id: r.doc_id.clone(),
+                source: r.source.clone(),
+                split: r.split,
+                rows: Vec::new(),
+                title: r.context.title.clone(),
+                length: 0,
+            });
+            docs.len() - 1
+        });
+        docs[d].rows.push(i);
+        docs[d].length = docs[d].length.max(unit + 1);
+    }
+    for d in &mut docs {
+        d.rows.sort_by_key(|&i| rows[i].unit);
+    }
+    docs
+}
+
+/// Rows with their embeddings and the classifier's probabilities.
+pub struct Embedded<'a> {
+    pub rows: &'a [Row],
+    pub embeddings: TextEmbeddings,
+    pub scores: Vec<Scores>,
+}
+
+impl<'a> Embedded<'a> {
+    pub fn new(rows: &'a [Row], embeddings: TextEmbeddings, head: &ContextHead) -> Result<Self> {
+        let scores = head.predict(&embeddings.features(rows))?;
+        Ok(Embedded {
+            rows,
+            embeddings,
+            scores,
+        })
+    }
+
+    /// Scorer units for the given rows of a document.
+    fn units(&self, members: &[usize]) -> Vec<Unit<'_>> {
+        units_of(members.iter().map(|&i| {
+            let r = &self.rows[i];
+            (
+                r.unit.unwrap_or_default(),
+                r.text.as_str(),
+                self.embeddings.get(&r.text),
+                self.scores[i],
+            )
+        }))
+    }
+
+    fn title(&self, doc: &Doc) -> Option<ArrayView1<'_, f32>> {
+        doc.title.as_deref().map(|t| self.embeddings.get(t))
+    }
+}
+
+/// The gold argumentative units of a document (the nodes the links are learned and scored on).
+fn gold_nodes(rows: &[Row], doc: &Doc) -> Vec<usize> {
+    doc.rows
+        .iter()
+        .copied()
+        .filter(|&i| rows[i].label.is_argumentative())
+        .collect()
+}
+
+/// The gold relation of `source → target` (rows), if any.
+fn gold_relation(source: &Row, target: &Row) -> Option<Relation> {
+    source
+        .links
+        .iter()
+        .find(|l| Some(l.target) == target.unit)
+        .map(|l| l.relation)
+}
+
+/// Only IBM evidence may be a link source (see the module docs).
+fn may_link(source: &Row) -> bool {
+    !source.source.starts_with("ibm") || source.label == Label::Evidence
+}
+
+/// Settings of graph training.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GraphTraining {
+    pub hidden: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    pub dropout: f32,
+    pub patience: usize,
+    /// L2 penalty of the thesis weights.
+    pub thesis_l2: f64,
+    pub seed: u64,
+}
+
+impl Default for GraphTraining {
+    fn default() -> Self {
+        GraphTraining {
+            hidden: 128,
+            epochs: 30,
+            batch_size: 256,
+            learning_rate: 1e-3,
+            weight_decay: 0.01,
+            dropout: 0.1,
+            patience: 4,
+            thesis_l2: 0.01,
+            seed: 17,
+        }
+    }
+}
+
+/// What graph training reached, saved in `training.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GraphReport {
+    pub settings: GraphTraining,
+    pub train_pairs: usize,
+    pub train_links: usize,
+    pub link_epochs: usize,
+    pub dev_links: BTreeMap<String, LinkMetrics>,
+    pub thesis_train_documents: usize,
+    pub thesis_weights: BTreeMap<String, f32>,
+    pub dev_thesis: ThesisMetrics,
+    pub minutes: f64,
+}
+
+/// Thesis accuracy over documents with a gold thesis.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
+pub struct ThesisMetrics {
+    pub documents: usize,
+    pub correct: usize,
+    pub accuracy: f64,
+    /// Documents whose gold thesis the classifier did not label claim or recommendation (so
+    /// it could not be chosen).
+    pub not_a_candidate: usize,
+    /// Accuracy of always taking the first candidate, for reference.
+    pub first_candidate_accuracy: f64,
+}
+
+/// The trained components.
+pub struct TrainedGraph {
+    pub model: GraphModel,
+    pub config: LinkConfig,
+    pub vars: VarMap,
+    pub report: GraphReport,
+}
+
+/// Link examples of the documents: pair features and labels (0 none, 1 support, 2 attack).
+fn link_examples(data: &Embedded, docs: &[&Doc]) -> (Vec<f32>, Vec<u32>, usize) {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    let mut width = 0;
+    for doc in docs {
+        let nodes = gold_nodes(data.rows, doc);
+        let units = data.units(&nodes);
+        let pairs: Vec<(usize, usize)> = candidate_pairs(&units)
+            .into_iter()
+            .filter(|&(a, _)| may_link(&data.rows[nodes[a]]))
+            .collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        let m = crate::graph::pair_matrix(&units, doc.shape(), &pairs);
+        width = m.ncols();
+        x.extend(m.iter());
+        y.extend(pairs.iter().map(|&(a, b)| {
+            match gold_relation(&data.rows[nodes[a]], &data.rows[nodes[b]]) {
+                None => 0,
+                Some(Relation::Support) => 1,
+                Some(Relation::Attack) => 2,
+            }
+        }));
+    }
+    (x, y, width)
+}
+
+/// The gold thesis row of a document, if it has one.
+fn gold_thesis(rows: &[Row], doc: &Doc) -> Option<usize> {
+    doc.rows.iter().copied().find(|&i| rows[i].thesis)
+}
+
+/// Link precision, recall and F1 on the documents, with the gold argumentative units as nodes,
+/// for each of `thresholds`. Documents with a gold thesis are decoded as a tree rooted at it,
+/// others as a forest.
+pub fn evaluate_links(
+    graph: &GraphModel,
+    data: &Embedded,
+    docs: &[&Doc],
+    thresholds: &[f32],
+) -> Result<Vec<LinkMetrics>> {
+    let mut metrics = vec![LinkMetrics::default(); thresholds.len()];
+    for doc in docs {
+        let nodes = gold_nodes(data.rows, doc);
+        let units = data.units(&nodes);
+        let thesis = gold_thesis(data.rows, doc).and_then(|t| nodes.iter().position(|&i| i == t));
+        let pairs = candidate_pairs(&units);
+        let probs = graph.links.score(&units, doc.shape(), &pairs)?;
+        let mut gold = HashSet::new();
+        for &a in &nodes {
+            for &b in &nodes {
+                if a != b && gold_relation(&data.rows[a], &data.rows[b]).is_some() {
+                    gold.insert((a, b));
+                }
+            }
+        }
+        for (m, &threshold) in metrics.iter_mut().zip(thresholds) {
+            let root = thesis.map_or(Root::Virtual { threshold }, Root::Unit);
+            let predicted: HashSet<(usize, usize)> = graph
+                .link_tree(&units, doc.shape(), pairs.clone(), probs.clone(), root)?
+                .into_iter()
+                .map(|(a, b, ..)| (nodes[a], nodes[b]))
+                .collect();
+            m.add(
+                gold.len(),
+                predicted.len(),
+                predicted.intersection(&gold).count(),
+            );
+        }
+    }
+    Ok(metrics)
+}
+
+/// Thresholds tried for [`LinkConfig::threshold`].
+const THRESHOLDS: [f32; 9] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
+
+/// Candidates and the gold candidate of a document, with nodes as at inference (the units the
+/// classifier labels argumentative). `None` when the document has no gold thesis.
+fn thesis_problem(
+    scorer: &LinkScorer,
+    data: &Embedded,
+    doc: &Doc,
+) -> Result<Option<(Vec<[f32; THESIS_FEATURES]>, Option<usize>)>> {
+    let Some(gold) = gold_thesis(data.rows, doc) else {
+        return Ok(None);
+    };
+    let nodes: Vec<usize> = doc
+        .rows
+        .iter()
+        .copied()
+        .filter(|&i| data.scores[i].best().0.is_argumentative())
+        .collect();
+    let units = data.units(&nodes);
+    let pairs = candidate_pairs(&units);
+    let probs: Vec<LinkProbs> = scorer.score(&units, doc.shape(), &pairs)?;
+    let candidates = thesis_candidates(&units, data.title(doc), doc.length, &pairs, &probs);
+    let answer = candidates.iter().position(|&(a, _)| nodes[a] == gold);
+    Ok(Some((
+        candidates.iter().map(|c| c.1.features()).collect(),
+        answer,
+    )))
+}
+
+/// Fits the conditional logit: minimises the mean `−log softmax(w·f)[gold]` plus `l2·|w|²/2`.
+fn fit_thesis(problems: &[(Vec<[f32; THESIS_FEATURES]>, usize)], l2: f64) -> Vec<f32> {
+    let mut w = [0f64; THESIS_FEATURES];
+    let rate = 0.5;
+    for _ in 0..3000 {
+        let mut grad = w.map(|x| l2 * x);
+        for (candidates, gold) in problems {
+            let scores: Vec<f64> = candidates
+                .iter()
+                .map(|f| f.iter().zip(&w).map(|(x, w)| *x as f64 * w).sum())
+                .collect();
+            let max = scores.iter().cloned().fold(f64::MIN, f64::max);
+            let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+            let z: f64 = exp.iter().sum();
+            for (k, f) in candidates.iter().enumerate() {
+                let p = exp[k] / z - f64::from(u8::from(k == *gold));
+                for (g, x) in grad.iter_mut().zip(f) {
+                    *g += p * *x as f64 / problems.len() as f64;
+                }
+            }
+        }
+        for (w, g) in w.iter_mut().zip(grad) {
+            *w -= rate * g;
+        }
+    }
+    w.iter().map(|&x| x as f32).collect()
+}
+
+/// Thesis accuracy of `graph` on the documents with a gold thesis.
+pub fn evaluate_thesis(
+    graph: &GraphModel,
+    data: &Embedded,
+    docs: &[&Doc],
+) -> Result<ThesisMetrics> {
+    let mut m = ThesisMetrics::default();
+    let mut first = 0;
+    for doc in docs {
+        let Some((candidates, answer)) = thesis_problem(&graph.links, data, doc)? else {
+            continue;
+        };
+        m.documents += 1;
+        let Some(answer) = answer else {
+            m.not_a_candidate += 1;
+            continue;
+        };
+        let best = graph.thesis.choose(&candidates).map(|c| c.0);
+        m.correct += usize::from(best == Some(answer));
+        first += usize::from(answer == 0);
+    }
+    let n = m.documents.max(1) as f64;
+    m.accuracy = m.correct as f64 / n;
+    m.first_candidate_accuracy = first as f64 / n;
+    Ok(m)
+}
+
+/// Trains the link scorer and the thesis scorer on the train documents, selecting on dev.
+pub fn train_graph(
+    data: &Embedded,
+    settings: &GraphTraining,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(usize, usize, f32),
+) -> Result<TrainedGraph> {
+    let started = std::time::Instant::now();
+    let docs = documents(data.rows);
+    let split = |s: Split| docs.iter().filter(|d| d.split == s).collect::<Vec<_>>();
+    let (train, dev) = (split(Split::Train), split(Split::Dev));
+    let (x, y, width) = link_examples(data, &train);
+    let n = y.len();
+    let mut counts = [0f32; 3];
+    y.iter().for_each(|&c| counts[c as usize] += 1.0);
+    log(&format!(
+        "graph: {n} candidate pairs from {} train documents (none {}, support {}, attack {})",
+        train.len(),
+        counts[0],
+        counts[1],
+        counts[2]
+    ));
+
+    let device = Device::Cpu;
+    let mut config = LinkConfig {
+        input: data.embeddings.hidden_size(),
+        hidden: settings.hidden,
+        threshold: 0.5,
+    };
+    let vars = VarMap::new();
+    let scorer = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
+    let mut opt = candle_nn::AdamW::new(
+        vars.all_vars(),
+        candle_nn::ParamsAdamW {
+            lr: settings.learning_rate,
+            weight_decay: settings.weight_decay,
+            ..Default::default()
+        },
+    )?;
+    let mut rng = Rng::new(settings.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    let placeholder = ThesisScorer {
+        weights: vec![0.0; THESIS_FEATURES],
+    };
+    type Snapshot = HashMap<String, Tensor>;
+    let mut best: Option<(f64, f32, BTreeMap<String, LinkMetrics>, Snapshot)> = None;
+    let mut graph_threshold;
+    let (mut since_best, mut epochs_run) = (0, 0);
+    let mut graph = GraphModel {
+        links: scorer,
+        thesis: placeholder,
+    };
+    for epoch in 0..settings.epochs {
+        epochs_run = epoch + 1;
+        rng.shuffle(&mut order);
+        let mut loss_sum = 0.0;
+        for (b, batch) in order.chunks(settings.batch_size).enumerate() {
+            let mut xs = Vec::with_capacity(batch.len() * width);
+            for &i in batch {
+                xs.extend_from_slice(&x[i * width..(i + 1) * width]);
+            }
+            let xb = dropout(
+                &Tensor::from_vec(xs, (batch.len(), width), &device)?,
+                settings.dropout,
+                &mut rng,
+            )?;
+            let labels: Vec<u32> = batch.iter().map(|&i| y[i]).collect();
+            let loss = weighted_cross_entropy(
+                &graph.links.logits(&xb)?,
+                &Tensor::from_vec(labels, batch.len(), &device)?,
+                &Tensor::ones(batch.len(), DType::F32, &device)?,
+            )?;
+            opt.backward_step(&loss)?;
+            let l = loss.to_scalar::<f32>()?;
+            loss_sum += l as f64 * batch.len() as f64;
+            progress(((b + 1) * settings.batch_size).min(n), n, l);
+        }
+        let mut per_source: BTreeMap<String, Vec<&Doc>> = BTreeMap::new();
+        for d in &dev {
+            per_source.entry(d.source.clone()).or_default().push(d);
+        }
+        // per source and threshold; sources without gold links do not count
+        let mut by_source = BTreeMap::new();
+        for (source, docs) in &per_source {
+            let m = evaluate_links(&graph, data, docs, &THRESHOLDS)?;
+            if m[0].gold > 0 {
+                by_source.insert(source.clone(), m);
+            }
+        }
+        let mean_f1 = |k: usize| {
+            by_source.values().map(|m| m[k].f1).sum::<f64>() / by_source.len().max(1) as f64
+        };
+        let k = (0..THRESHOLDS.len()).fold(0, |b, k| if mean_f1(k) > mean_f1(b) { k } else { b });
+        let score = mean_f1(k);
+        graph_threshold = THRESHOLDS[k];
+        let dev_links: BTreeMap<String, LinkMetrics> = by_source
+            .into_iter()
+            .map(|(s, m)| (s, m[k].clone()))
+            .collect();
+        log(&format!(
+            "links epoch {:>2}: train loss {:.4}, dev F1 {score:.4} at threshold {graph_threshold} {:?}",
+            epoch + 1,
+            loss_sum / n.max(1) as f64,
+            dev_links
+                .iter()
+                .map(|(k, v)| (k, (v.f1 * 1e4).round() / 1e4))
+                .collect::<Vec<_>>()
+        ));
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            let snapshot = vars
+                .data()
+                .lock()
+                .expect("var map lock")
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+                .collect::<candle_core::Result<HashMap<_, _>>>()?;
+            best = Some((score, graph_threshold, dev_links, snapshot));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= settings.patience {
+                break;
+            }
+        }
+    }
+    let (_, threshold, dev_links, snapshot) = best.expect("at least one epoch");
+    config.threshold = threshold;
+    for (k, v) in vars.data().lock().expect("var map lock").iter() {
+        v.set(&snapshot[k])?;
+    }
+    graph.links = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
+
+    let news = |docs: &[&Doc]| -> Result<Vec<(Vec<[f32; THESIS_FEATURES]>, usize)>> {
+        let mut out = Vec::new();
+        for d in docs {
+            if let Some((c, Some(a))) = thesis_problem(&graph.links, data, d)? {
+                out.push((c, a));
+            }
+        }
+        Ok(out)
+    };
+    let problems = news(&train)?;
+    graph.thesis = ThesisScorer {
+        weights: fit_thesis(&problems, settings.thesis_l2),
+    };
+    let dev_thesis = evaluate_thesis(&graph, data, &dev)?;
+    log(&format!(
+        "thesis: {} train documents; dev accuracy {:.4} ({} of {}; first candidate {:.4})",
+        problems.len(),
+        dev_thesis.accuracy,
+        dev_thesis.correct,
+        dev_thesis.documents,
+        dev_thesis.first_candidate_accuracy
+    ));
+    let report = GraphReport {
+        settings: settings.clone(),
+        train_pairs: n,
+        train_links: (counts[1] + counts[2]) as usize,
+        link_epochs: epochs_run,
+        dev_links,
+        thesis_train_documents: problems.len(),
+        thesis_weights: crate::graph::features::THESIS_FEATURE_NAMES
+            .iter()
+            .zip(&graph.thesis.weights)
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        dev_thesis,
+        minutes: started.elapsed().as_secs_f64() / 60.0,
+    };
+    Ok(TrainedGraph {
+        model: graph,
+        config,
+        vars,
+        report,
+    })
+}
