@@ -40,6 +40,74 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a model on a dataset split.
     Eval(EvalArgs),
+    /// Convert mine output to an argument-graph format (one file per article).
+    Export(ExportArgs),
+    /// Print one article's argument graph as a tree.
+    Show(ShowArgs),
+    /// Write a self-contained HTML report of mine output.
+    Report(ReportArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Mine output (JSONL; `-` for standard input).
+    pub input: PathBuf,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Directory for the files, one per article (brat: a `.txt` and an `.ann`).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Export only the article with this id.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// AIF-JSON for OVA and AIFdb.
+    Aif,
+    /// xAIF for the oAMF modules.
+    Xaif,
+    /// GraphML for networkx and yEd.
+    Graphml,
+    /// node-link JSON for networkx.
+    Nodelink,
+    /// DOT for graphviz.
+    Dot,
+    /// brat standoff (`.txt` + `.ann`).
+    Brat,
+}
+
+#[derive(clap::Args)]
+pub struct ShowArgs {
+    /// The article's id.
+    pub id: String,
+    /// Mine output (JSONL; `-` for standard input).
+    #[arg(short, long)]
+    pub input: PathBuf,
+    /// Colour the labels: `auto` colours when standard output is a terminal and NO_COLOR is
+    /// unset.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Line width (default: the terminal's, or 100).
+    #[arg(long)]
+    pub width: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Mine output (JSONL; `-` for standard input).
+    pub input: PathBuf,
+    /// The HTML file to write.
+    #[arg(short, long)]
+    pub output: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -491,5 +559,111 @@ fn eval_segment(args: &EvalArgs) -> Result<i32> {
             m.precision, m.recall, m.f1, m.exact_sentences, m.gold_sentences, m.predicted_sentences
         );
     }
+    Ok(EXIT_OK)
+}
+
+pub fn export(args: ExportArgs) -> Result<i32> {
+    use argmine::export::formats::Format;
+    let format = match args.format {
+        ExportFormat::Aif => Format::Aif,
+        ExportFormat::Xaif => Format::Xaif,
+        ExportFormat::Graphml => Format::Graphml,
+        ExportFormat::Nodelink => Format::Nodelink,
+        ExportFormat::Dot => Format::Dot,
+        ExportFormat::Brat => Format::Brat,
+    };
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let mut used = std::collections::HashSet::new();
+    let (mut written, mut skipped) = (0, 0);
+    for record in argmine::export::read_records(&args.input)? {
+        let Record::Mined(article) = record? else {
+            skipped += 1;
+            continue;
+        };
+        if args.id.as_ref().is_some_and(|id| *id != article.id) {
+            continue;
+        }
+        // distinct names even when two ids map to the same stem
+        let stem = argmine::export::file_stem(&article.id);
+        let mut name = stem.clone();
+        let mut k = 1;
+        while !used.insert(name.clone()) {
+            k += 1;
+            name = format!("{stem}-{k}");
+        }
+        for file in format.render(&article) {
+            let path = args.output.join(format!("{name}.{}", file.extension));
+            std::fs::write(&path, file.contents)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        written += 1;
+    }
+    eprintln!(
+        "argmine: exported {written} articles to {} ({skipped} failed records skipped)",
+        args.output.display()
+    );
+    if written == 0 {
+        if let Some(id) = args.id {
+            anyhow::bail!("no article with id {id:?} in {}", args.input.display());
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn show(args: ShowArgs) -> Result<i32> {
+    use argmine::export::tree::{render_tree, TreeStyle};
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let colour = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let width = args.width.unwrap_or_else(|| {
+        terminal_size::terminal_size()
+            .map(|(w, _)| usize::from(w.0))
+            .filter(|_| terminal)
+            .unwrap_or(100)
+    });
+    for record in argmine::export::read_records(&args.input)? {
+        match record? {
+            Record::Mined(article) if article.id == args.id => {
+                let tree = render_tree(&article, TreeStyle { width, colour });
+                stdout.lock().write_all(tree.as_bytes())?;
+                return Ok(EXIT_OK);
+            }
+            Record::Failed { id, error } if id == args.id => {
+                anyhow::bail!("{id} failed: {} ({:?})", error.message, error.kind);
+            }
+            _ => {}
+        }
+    }
+    anyhow::bail!(
+        "no article with id {:?} in {}",
+        args.id,
+        args.input.display()
+    )
+}
+
+pub fn report(args: ReportArgs) -> Result<i32> {
+    let records = argmine::export::read_records(&args.input)?;
+    // stop at the first unreadable line rather than drop it silently
+    let mut error = None;
+    let records = records.map_while(|r| r.map_err(|e| error = Some(e)).ok());
+    let file = std::fs::File::create(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let summary = argmine::report::write_report(records, &mut out)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    if let Some(e) = error {
+        return Err(e).context("the report is incomplete");
+    }
+    eprintln!(
+        "argmine: report of {} articles and {} failed records written to {}",
+        summary.articles,
+        summary.failed,
+        args.output.display()
+    );
     Ok(EXIT_OK)
 }

@@ -47,6 +47,13 @@ pub enum Error {
         line: usize,
         reason: String,
     },
+    #[error("{path}:{line}: not a record of argmine mine output")]
+    Record {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("I/O error")]
     Io(#[from] std::io::Error),
 }

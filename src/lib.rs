@@ -46,6 +46,7 @@ pub mod graph;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
+pub mod report;
 pub mod segment;
 pub mod train;
 pub mod types;

@@ -25,6 +25,9 @@ fn run(cli: cli::Cli) -> i32 {
         cli::Command::Datasets(args) => cli::build_datasets(args),
         cli::Command::Train(args) => cli::train(args),
         cli::Command::Eval(args) => cli::eval(args),
+        cli::Command::Export(args) => cli::export(args),
+        cli::Command::Show(args) => cli::show(args),
+        cli::Command::Report(args) => cli::report(args),
     };
     match result {
         Ok(code) => code,

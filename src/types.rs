@@ -133,6 +133,12 @@ pub fn round4(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// [`round4`] as an `f64`, for JSON built with `serde_json::json!` (which widens `f32`
+/// exactly, so `0.81f32` would print as `0.8100000023841858`).
+pub fn round4_f64(x: f32) -> f64 {
+    (f64::from(x) * 10_000.0).round() / 10_000.0
+}
+
 fn serialize_round4<S: serde::Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f32(round4(*x))
 }

@@ -96,7 +96,11 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
             .arg(&out)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<Value>(&out.stdout).unwrap()["argmine-news-written"].clone()
     };
     let links = graph_eval("links");
