@@ -1,7 +1,8 @@
 //! The `argmine` command line: argument parsing, progress display and exit codes.
 
 use anyhow::{Context, Result};
-use argmine::ingest::{read_inputs, IngestOptions};
+use argmine::export::Durable;
+use argmine::ingest::{ingested_id, read_inputs, IngestOptions};
 use argmine::train::datasets::{self, Split};
 use argmine::train::graph::{self, GraphTraining};
 use argmine::train::{
@@ -18,6 +19,8 @@ use std::time::Instant;
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_SOME_FAILED: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
+/// The run was interrupted (SIGINT or SIGTERM) and stopped cleanly: 128 + SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Parser)]
 #[command(
@@ -136,6 +139,16 @@ pub struct MineArgs {
     /// Replace invalid UTF-8 with U+FFFD instead of rejecting the record.
     #[arg(long)]
     pub lossy_utf8: bool,
+    /// Continue an interrupted run: keep the complete records already in `-o FILE` (a torn
+    /// last line is cut off), skip their ids, and append the rest.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+    /// Process only shard I of N: the articles whose id's FNV-1a 64-bit hash is I modulo N.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<argmine::ingest::Shard>,
+    /// Sync the output file to disk every this many records (and at the end).
+    #[arg(long, default_value_t = 1000)]
+    pub sync_every: usize,
 }
 
 #[derive(clap::Args)]
@@ -270,14 +283,40 @@ pub fn mine(args: MineArgs) -> Result<i32> {
         max_article_bytes: args.max_article_bytes,
         lossy_utf8: args.lossy_utf8,
     };
-    let out: Box<dyn Write + Send> = match &args.output {
+    let mut done = std::collections::HashMap::new();
+    let out: Box<dyn Durable> = match &args.output {
+        Some(path) if args.resume => {
+            let resumed = argmine::export::prepare_resume(path)
+                .with_context(|| format!("cannot resume from {}", path.display()))?;
+            eprintln!(
+                "argmine: resuming: {} records already in {}{}",
+                resumed.records,
+                path.display(),
+                if resumed.discarded_bytes > 0 {
+                    format!(
+                        " (a torn last line of {} bytes cut off)",
+                        resumed.discarded_bytes
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            done = resumed.done;
+            let file = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            Box::new(std::io::BufWriter::new(file))
+        }
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let mut sink = argmine::export::JsonlSink::new(out);
+    let mut sink = argmine::export::JsonlSink::new(out, args.sync_every);
+    let stop = interrupt_flag()?;
     let bar = progress_bar("{spinner} {elapsed_precise} {pos} articles ({per_sec}) {msg}");
     let started = Instant::now();
     let mut sentences = 0usize;
@@ -295,7 +334,19 @@ pub fn mine(args: MineArgs) -> Result<i32> {
             sentences as f64 / secs
         ));
     };
-    let input = read_inputs(args.inputs.clone(), ingest);
+    let shard = args.shard;
+    let stopping = stop.clone();
+    let input = read_inputs(args.inputs.clone(), ingest)
+        .filter(move |item| shard.is_none_or(|s| s.contains(ingested_id(item))))
+        // on resume, skip as many records of each id as the output already has
+        .filter(move |item| match done.get_mut(ingested_id(item)) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        })
+        .take_while(move |_| !stopping.load(std::sync::atomic::Ordering::SeqCst));
     let summary = match pipeline.run(input, &mut sink, &mut on_record) {
         Ok(s) => s,
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
@@ -317,11 +368,35 @@ pub fn mine(args: MineArgs) -> Result<i32> {
         (summary.articles_ok + summary.articles_failed) as f64 / secs.max(1e-9),
         summary.sentences as f64 / secs.max(1e-9),
     );
+    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let again = match &args.output {
+            Some(path) => format!("run the same command with --resume (-o {})", path.display()),
+            None => "write to a file with -o to be able to --resume".to_string(),
+        };
+        eprintln!("argmine: interrupted; every record above is complete. To continue, {again}.");
+        return Ok(EXIT_INTERRUPTED);
+    }
     Ok(if summary.articles_failed > 0 {
         EXIT_SOME_FAILED
     } else {
         EXIT_OK
     })
+}
+
+/// A flag set by the first SIGINT or SIGTERM, so that `mine` stops reading input, finishes
+/// the articles in flight and writes them out. A second signal exits at once.
+fn interrupt_flag() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+        eprintln!("argmine: interrupted; finishing the articles in flight (again to quit now)");
+    })
+    .context("cannot install the signal handler")?;
+    Ok(flag)
 }
 
 pub fn build_datasets(args: DatasetsArgs) -> Result<i32> {

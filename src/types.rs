@@ -128,6 +128,14 @@ impl<'de> Deserialize<'de> for Scores {
     }
 }
 
+/// FNV-1a, 64-bit: a stable hash, the same on every run and platform. It assigns dataset
+/// documents to splits and articles to shards (`argmine mine --shard`).
+pub fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Rounds a probability to four decimals for output.
 pub fn round4(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0

@@ -25,7 +25,11 @@ fn report_of_the_samples_works_in_headless_chromium() {
         .arg(&graphs)
         .output()
         .unwrap();
-    assert!(mined.status.success(), "{}", String::from_utf8_lossy(&mined.stderr));
+    assert!(
+        mined.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mined.stderr)
+    );
     let written = Command::new(bin)
         .arg("report")
         .arg(&graphs)
@@ -33,11 +37,16 @@ fn report_of_the_samples_works_in_headless_chromium() {
         .arg(&report)
         .output()
         .unwrap();
-    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
 
     let script = root.join("tests/browser/report.test.mjs");
     assert!(
-        root.join("tests/browser/node_modules/playwright-core").is_dir(),
+        root.join("tests/browser/node_modules/playwright-core")
+            .is_dir(),
         "playwright-core is not installed: run `npm ci --prefix tests/browser` (scripts/test does)"
     );
     let browser = Command::new("node")

@@ -14,34 +14,121 @@ pub trait Sink: Send {
     fn finish(&mut self) -> std::io::Result<()>;
 }
 
-/// One JSON object per line. Each record is written as a complete line and flushed, so a
-/// reader (or a resumed run) never sees half a record from a live process.
-pub struct JsonlSink<W: Write + Send> {
-    out: W,
-    line: Vec<u8>,
+/// Output that can be made durable: flushed and, for files, synced to disk.
+pub trait Durable: Write + Send {
+    fn sync(&mut self) -> std::io::Result<()>;
 }
 
-impl<W: Write + Send> JsonlSink<W> {
-    pub fn new(out: W) -> Self {
+impl Durable for std::io::BufWriter<std::fs::File> {
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        self.get_ref().sync_data()
+    }
+}
+
+impl Durable for std::io::BufWriter<std::io::Stdout> {
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.flush()
+    }
+}
+
+impl Durable for Vec<u8> {
+    fn sync(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<D: Durable + ?Sized> Durable for Box<D> {
+    fn sync(&mut self) -> std::io::Result<()> {
+        (**self).sync()
+    }
+}
+
+/// One JSON object per line. Each record is written as a complete line and flushed, so a
+/// reader (or a resumed run) never sees half a record from a live process; every
+/// `sync_every` records and at the end the output is synced, so a machine crash loses at most
+/// that many records (and `--resume` discards a torn last line).
+pub struct JsonlSink<W: Durable> {
+    out: W,
+    line: Vec<u8>,
+    sync_every: usize,
+    unsynced: usize,
+}
+
+impl<W: Durable> JsonlSink<W> {
+    pub fn new(out: W, sync_every: usize) -> Self {
         JsonlSink {
             out,
             line: Vec::with_capacity(16 * 1024),
+            sync_every: sync_every.max(1),
+            unsynced: 0,
         }
     }
 }
 
-impl<W: Write + Send> Sink for JsonlSink<W> {
+impl<W: Durable> Sink for JsonlSink<W> {
     fn write(&mut self, record: &Record) -> std::io::Result<()> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record)?;
         self.line.push(b'\n');
         self.out.write_all(&self.line)?;
-        self.out.flush()
+        self.unsynced += 1;
+        if self.unsynced >= self.sync_every {
+            self.unsynced = 0;
+            self.out.sync()
+        } else {
+            self.out.flush()
+        }
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+        self.out.sync()
     }
+}
+
+/// What an earlier run left in an output file, for `argmine mine --resume`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Resumed {
+    /// How many records each id has in the file (ids may repeat in a corpus).
+    pub done: std::collections::HashMap<String, usize>,
+    pub records: usize,
+    /// Bytes of a torn last line that were cut off.
+    pub discarded_bytes: u64,
+}
+
+/// Reads the complete records of an output file and cuts off a torn last line (one without
+/// its newline, or one that does not parse), so that appending continues cleanly. A missing
+/// file is an empty one.
+pub fn prepare_resume(path: &std::path::Path) -> std::io::Result<Resumed> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Resumed::default()),
+        Err(e) => return Err(e),
+    };
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let mut resumed = Resumed::default();
+    let mut good = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let Some(body) = line.strip_suffix(b"\n") else {
+            break; // no newline: torn
+        };
+        let Ok(record) = serde_json::from_slice::<Id>(body) else {
+            break;
+        };
+        *resumed.done.entry(record.id).or_default() += 1;
+        resumed.records += 1;
+        good += line.len();
+    }
+    resumed.discarded_bytes = (bytes.len() - good) as u64;
+    if resumed.discarded_bytes > 0 {
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        file.set_len(good as u64)?;
+        file.sync_data()?;
+    }
+    Ok(resumed)
 }
 
 /// Reads `argmine mine` output, one record per line, from `path` (`-` for standard input).
@@ -100,7 +187,24 @@ pub fn file_stem(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::file_stem;
+    use super::{file_stem, prepare_resume};
+
+    #[test]
+    fn resume_keeps_complete_records_and_cuts_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let good = "{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\"}\n{\"id\":\"a\"}\n";
+        std::fs::write(&path, format!("{good}{{\"id\":\"c\",\"sen")).unwrap();
+        let r = prepare_resume(&path).unwrap();
+        assert_eq!(r.records, 3);
+        assert_eq!(r.done["a"], 2);
+        assert_eq!(r.discarded_bytes, 12);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+        assert_eq!(
+            prepare_resume(&dir.path().join("missing")).unwrap().records,
+            0
+        );
+    }
 
     #[test]
     fn file_stems_stay_inside_the_output_directory() {

@@ -57,6 +57,50 @@ impl Failure {
 
 pub type Ingested = Result<Article, Failure>;
 
+/// The id of an ingested item, whether it was read or failed.
+pub fn ingested_id(item: &Ingested) -> &str {
+    match item {
+        Ok(a) => &a.id,
+        Err(f) => &f.id,
+    }
+}
+
+/// One of `count` disjoint parts of a corpus: the articles whose id hashes
+/// ([`crate::types::stable_hash`], FNV-1a 64) to `index` modulo `count`. Machines given
+/// `0/N` … `N-1/N` split a corpus with no coordination, and together cover it exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub fn contains(&self, id: &str) -> bool {
+        crate::types::stable_hash(id) % self.count == self.index
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// Parses `I/N` with `0 <= I < N`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("{s:?} is not of the form I/N"))?;
+        let parse = |x: &str| {
+            x.trim()
+                .parse::<u64>()
+                .map_err(|e| format!("{x:?} in {s:?}: {e}"))
+        };
+        let (index, count) = (parse(i)?, parse(n)?);
+        if count == 0 || index >= count {
+            return Err(format!("shard {s:?}: need 0 <= I < N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Jsonl,

@@ -15,6 +15,7 @@
 use crate::classify::relative_position;
 use crate::error::{Error, Result};
 use crate::segment::{slice_chars, Segmenter, SrxSegmenter};
+pub use crate::types::stable_hash;
 use crate::types::{Label, Relation};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -103,13 +104,6 @@ impl Unit {
 
 fn one() -> f32 {
     1.0
-}
-
-/// FNV-1a, 64-bit: a stable hash, so splits never change between runs or platforms.
-pub fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// Train or dev for a training document: `dev_percent` of documents go to dev.
