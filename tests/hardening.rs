@@ -104,7 +104,9 @@ fn symlink_loops_and_dangling_links_do_not_stop_a_directory_run() {
     assert!(records
         .iter()
         .any(|r| r["id"] == "a.txt" && r["error"].is_null()));
-    for r in records.iter().filter(|r| !r["error"].is_null()) {
+    let failed: Vec<&Value> = records.iter().filter(|r| !r["error"].is_null()).collect();
+    assert_eq!(failed.len(), 2, "the loop and the dangling link: {stdout}");
+    for r in failed {
         assert_eq!(r["error"]["kind"], "unreadable", "{r}");
     }
 }

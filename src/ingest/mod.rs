@@ -6,9 +6,9 @@
 //! [`Failure`] that names the record and says why it was rejected; a bad record never stops
 //! the stream.
 
-mod files;
-mod html;
-mod jsonl;
+pub mod files;
+pub mod html;
+pub mod jsonl;
 
 pub use files::title_and_body;
 pub use html::html_to_article;
