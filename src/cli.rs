@@ -49,6 +49,27 @@ pub enum Command {
     Show(ShowArgs),
     /// Write a self-contained HTML report of mine output.
     Report(ReportArgs),
+    /// Measure throughput per stage and end to end.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Corpus to mine (as for `mine`); default: the bundled samples, read 5 times over
+    /// (2,205 sentences).
+    pub inputs: Vec<PathBuf>,
+    /// Read the corpus this many times over (default 5 for the samples, else 1).
+    #[arg(long)]
+    pub repeat: Option<usize>,
+    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args)]
@@ -740,5 +761,49 @@ pub fn report(args: ReportArgs) -> Result<i32> {
         summary.failed,
         args.output.display()
     );
+    Ok(EXIT_OK)
+}
+
+pub fn bench(args: BenchArgs) -> Result<i32> {
+    set_threads(args.threads)?;
+    let options = PipelineOptions {
+        batch_size: args.batch_size.max(1),
+        ..Default::default()
+    };
+    let pipeline = Pipeline::from_dir(&args.model, options)
+        .with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    let (inputs, repeat) = if args.inputs.is_empty() {
+        let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/samples");
+        (vec![samples], args.repeat.unwrap_or(5))
+    } else {
+        (args.inputs, args.repeat.unwrap_or(1))
+    };
+    let report = argmine::bench::run(&pipeline, &inputs, repeat, &IngestOptions::default())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(EXIT_OK);
+    }
+    println!(
+        "{} articles, {} sentences, {} tokens (padding ratio {:.2}); batch {}, {} threads",
+        report.articles,
+        report.sentences,
+        report.tokens,
+        report.padding_ratio,
+        report.batch_size,
+        report.threads
+    );
+    println!(
+        "{:<12} {:>9} {:>12} {:>11} {:>12}",
+        "stage", "seconds", "sentences/s", "articles/s", "tokens/s"
+    );
+    for s in report.stages.iter().chain([&report.end_to_end]) {
+        println!(
+            "{:<12} {:>9.3} {:>12.1} {:>11.1} {:>12.0}",
+            s.stage, s.seconds, s.sentences_per_second, s.articles_per_second, s.tokens_per_second
+        );
+    }
+    if let Some(rss) = report.peak_rss_mib {
+        println!("peak RSS {rss:.0} MiB");
+    }
     Ok(EXIT_OK)
 }

@@ -38,6 +38,7 @@
 //! # Ok::<(), argmine::Error>(())
 //! ```
 
+pub mod bench;
 pub mod classify;
 pub mod encode;
 pub mod error;

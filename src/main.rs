@@ -28,6 +28,7 @@ fn run(cli: cli::Cli) -> i32 {
         cli::Command::Export(args) => cli::export(args),
         cli::Command::Show(args) => cli::show(args),
         cli::Command::Report(args) => cli::report(args),
+        cli::Command::Bench(args) => cli::bench(args),
     };
     match result {
         Ok(code) => code,

@@ -70,13 +70,43 @@ impl Summary {
     }
 }
 
-/// An article after segmenting and tokenizing, waiting for the encoder.
-struct Prepared {
+/// An article after segmenting: its sentence spans and which of them are page furniture.
+pub struct Segmented {
     article: Article,
     spans: Vec<Span>,
     boilerplate: Vec<bool>,
+}
+
+/// An article after tokenizing, waiting for the encoder.
+pub struct Prepared {
+    segmented: Segmented,
     /// One per sentence, then the title's if there is one.
     tokens: Vec<Tokens>,
+}
+
+impl Prepared {
+    /// Number of token sequences (sentences and title).
+    pub fn sequences(&self) -> usize {
+        self.tokens.len()
+    }
+}
+
+/// An article with classified sentences, waiting for its graph.
+pub struct Classified {
+    article: Article,
+    sentences: Vec<Sentence>,
+    title: Option<Title>,
+    /// One row per sentence, then the title's.
+    embeddings: Array2<f32>,
+}
+
+/// Token counts of an encoding pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EncodeStats {
+    /// Real tokens, `[CLS]` and `[SEP]` included.
+    pub tokens: usize,
+    /// Tokens the encoder computed, padding included.
+    pub padded_tokens: usize,
 }
 
 pub struct Pipeline {
@@ -97,6 +127,10 @@ impl Pipeline {
         })
     }
 
+    pub fn options(&self) -> &PipelineOptions {
+        &self.options
+    }
+
     pub fn model(&self) -> &Model {
         &self.model
     }
@@ -113,73 +147,45 @@ impl Pipeline {
     pub fn mine_chunk(&self, items: Vec<Ingested>) -> Vec<Record> {
         let prepared: Vec<Result<Prepared, Failure>> = items
             .into_par_iter()
-            .map(|item| item.and_then(|article| self.prepare(article)))
-            .collect();
-
-        // Every token sequence of the chunk, as (item, row) pairs, encoded in length order.
-        let mut owners = Vec::new();
-        for (item, p) in prepared.iter().enumerate() {
-            if let Ok(p) = p {
-                owners.extend((0..p.tokens.len()).map(|row| (item, row)));
-            }
-        }
-        let token = |&(item, row): &(usize, usize)| match &prepared[item] {
-            Ok(p) => &p.tokens[row],
-            Err(_) => unreachable!("only prepared items own tokens"),
-        };
-        let lengths: Vec<usize> = owners.iter().map(|o| token(o).ids.len()).collect();
-        let hidden = self.model.encoder.hidden_size();
-        let mut embeddings: Vec<Option<Array2<f32>>> = prepared
-            .iter()
-            .map(|p| {
-                p.as_ref()
-                    .ok()
-                    .map(|p| Array2::zeros((p.tokens.len(), hidden)))
+            .map(|item| {
+                item.and_then(|a| self.segment(a))
+                    .and_then(|s| self.tokenize(s))
             })
             .collect();
-        let mut failed: Vec<Option<String>> = vec![None; prepared.len()];
-        for batch in length_batches(&lengths, self.options.batch_size) {
-            let rows: Vec<&Tokens> = batch.iter().map(|&k| token(&owners[k])).collect();
-            match self.model.encoder.encode(&TokenBatch::pad(&rows)) {
-                Ok(out) => {
-                    for (r, &k) in batch.iter().enumerate() {
-                        let (item, row) = owners[k];
-                        if let Some(e) = embeddings[item].as_mut() {
-                            e.row_mut(row).assign(&out.row(r));
-                        }
-                    }
-                }
-                Err(err) => {
-                    for &k in &batch {
-                        failed[owners[k].0] = Some(error_chain(&err));
-                    }
-                }
-            }
-        }
-
-        prepared
+        let ok: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
+        let (mut encoded, _) = self.encode(&ok);
+        encoded.reverse(); // popped in order below
+        let paired: Vec<(
+            Result<Prepared, Failure>,
+            Option<Result<Array2<f32>, String>>,
+        )> = prepared
+            .into_iter()
+            .map(|p| {
+                let e = p
+                    .is_ok()
+                    .then(|| encoded.pop().expect("one per prepared item"));
+                (p, e)
+            })
+            .collect();
+        paired
             .into_par_iter()
-            .zip(embeddings)
-            .zip(failed)
-            .map(|((p, emb), failure)| match (p, emb, failure) {
-                (Err(f), _, _) => Record::Failed {
-                    id: f.id,
-                    error: f.error,
+            .map(|(p, e)| match (p, e) {
+                (Err(f), _) => f.into_record(),
+                (Ok(p), Some(Ok(emb))) => match self.classify(p, emb) {
+                    Ok(c) => self.graph(c),
+                    Err(f) => f.into_record(),
                 },
-                (Ok(p), _, Some(message)) => Record::Failed {
-                    id: p.article.id,
-                    error: crate::types::RecordError {
-                        kind: ErrorKind::Inference,
-                        message,
-                    },
-                },
-                (Ok(p), Some(emb), None) => self.finish(p, emb),
-                (Ok(_), None, None) => unreachable!("prepared items have embeddings"),
+                (Ok(p), Some(Err(message))) => {
+                    Failure::new(p.segmented.article.id, ErrorKind::Inference, message)
+                        .into_record()
+                }
+                (Ok(_), None) => unreachable!("prepared items are encoded"),
             })
             .collect()
     }
 
-    fn prepare(&self, article: Article) -> Result<Prepared, Failure> {
+    /// Stage 2: sentence spans and boilerplate flags.
+    pub fn segment(&self, article: Article) -> Result<Segmented, Failure> {
         let spans = self.segmenter.segment(&article.text);
         if spans.len() > self.options.max_sentences {
             return Err(Failure::new(
@@ -204,43 +210,96 @@ impl Pipeline {
             })
             .collect();
         let boilerplate = self.boilerplate.detect(&texts, &standalone);
+        Ok(Segmented {
+            article,
+            spans,
+            boilerplate,
+        })
+    }
+
+    /// Stage 3: word pieces of every sentence, then of the title.
+    pub fn tokenize(&self, segmented: Segmented) -> Result<Prepared, Failure> {
+        let article = &segmented.article;
         let tokenize = |t: &str| {
             self.model
                 .tokenizer
                 .tokenize(t)
                 .map_err(|err| Failure::new(&article.id, ErrorKind::Inference, error_chain(&err)))
         };
-        let mut tokens = texts
+        let mut tokens = segmented
+            .spans
             .iter()
-            .map(|t| tokenize(t))
+            .map(|s| tokenize(slice_chars(&article.text, s.start, s.end)))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(title) = &article.title {
             tokens.push(tokenize(title)?);
         }
-        Ok(Prepared {
+        Ok(Prepared { segmented, tokens })
+    }
+
+    /// Stage 4: embeddings of every token sequence of `items`, encoded together in
+    /// length-sorted batches. One result per item: its embeddings, or the error of a batch
+    /// that failed.
+    pub fn encode(&self, items: &[&Prepared]) -> (Vec<Result<Array2<f32>, String>>, EncodeStats) {
+        let owners: Vec<(usize, usize)> = items
+            .iter()
+            .enumerate()
+            .flat_map(|(item, p)| (0..p.tokens.len()).map(move |row| (item, row)))
+            .collect();
+        let token = |&(item, row): &(usize, usize)| &items[item].tokens[row];
+        let lengths: Vec<usize> = owners.iter().map(|o| token(o).ids.len()).collect();
+        let hidden = self.model.encoder.hidden_size();
+        let mut out: Vec<Result<Array2<f32>, String>> = items
+            .iter()
+            .map(|p| Ok(Array2::zeros((p.tokens.len(), hidden))))
+            .collect();
+        let mut stats = EncodeStats::default();
+        for batch in length_batches(&lengths, self.options.batch_size) {
+            let rows: Vec<&Tokens> = batch.iter().map(|&k| token(&owners[k])).collect();
+            let padded = TokenBatch::pad(&rows);
+            stats.tokens += batch.iter().map(|&k| lengths[k]).sum::<usize>();
+            stats.padded_tokens +=
+                batch.len() * batch.iter().map(|&k| lengths[k]).max().unwrap_or(0);
+            match self.model.encoder.encode(&padded) {
+                Ok(e) => {
+                    for (r, &k) in batch.iter().enumerate() {
+                        let (item, row) = owners[k];
+                        if let Ok(m) = out[item].as_mut() {
+                            m.row_mut(row).assign(&e.row(r));
+                        }
+                    }
+                }
+                Err(err) => {
+                    for &k in &batch {
+                        out[owners[k].0] = Err(error_chain(&err));
+                    }
+                }
+            }
+        }
+        (out, stats)
+    }
+
+    /// Stage 5: label probabilities of every sentence and of the title.
+    pub fn classify(&self, p: Prepared, embeddings: Array2<f32>) -> Result<Classified, Failure> {
+        let Segmented {
             article,
             spans,
             boilerplate,
-            tokens,
-        })
-    }
-
-    /// Classifies the sentences of an encoded article and builds its graph.
-    fn finish(&self, p: Prepared, embeddings: Array2<f32>) -> Record {
-        let n = p.spans.len();
-        let title_emb = p.article.title.as_ref().map(|_| embeddings.row(n));
-        let sentence_emb = embeddings.slice(s![..n, ..]);
-        let features = article_features(sentence_emb, title_emb);
-        let scores = match self.model.head.predict(&features) {
-            Ok(s) => s,
-            Err(err) => return inference_failure(p.article.id, &err),
-        };
-        let sentences: Vec<Sentence> = p
-            .spans
+        } = p.segmented;
+        let n = spans.len();
+        let features = article_features(
+            embeddings.slice(s![..n, ..]),
+            article.title.as_ref().map(|_| embeddings.row(n)),
+        );
+        let scores =
+            self.model.head.predict(&features).map_err(|err| {
+                Failure::new(&article.id, ErrorKind::Inference, error_chain(&err))
+            })?;
+        let sentences: Vec<Sentence> = spans
             .iter()
             .enumerate()
             .map(|(index, span)| {
-                let scores = if p.boilerplate[index] {
+                let scores = if boilerplate[index] {
                     Scores::certain(Label::Other)
                 } else {
                     scores[index]
@@ -251,15 +310,15 @@ impl Pipeline {
                     start: span.start,
                     end: span.end,
                     paragraph: span.paragraph,
-                    text: slice_chars(&p.article.text, span.start, span.end).to_string(),
+                    text: slice_chars(&article.text, span.start, span.end).to_string(),
                     label,
                     confidence,
                     scores,
-                    boilerplate: p.boilerplate[index],
+                    boilerplate: boilerplate[index],
                 }
             })
             .collect();
-        let title = p.article.title.map(|text| {
+        let title = article.title.clone().map(|text| {
             let (label, confidence) = scores[n].best();
             Title {
                 text,
@@ -268,17 +327,37 @@ impl Pipeline {
                 scores: scores[n],
             }
         });
-        let graph = match self.model.graph.build(&sentences, sentence_emb, title_emb) {
-            Ok(g) => g,
-            Err(err) => return inference_failure(p.article.id, &err),
-        };
-        Record::Mined(Box::new(MinedArticle {
-            id: p.article.id,
-            title,
+        Ok(Classified {
+            article,
             sentences,
+            title,
+            embeddings,
+        })
+    }
+
+    /// Stage 6: the argument graph, completing the record.
+    pub fn graph(&self, c: Classified) -> Record {
+        let n = c.sentences.len();
+        let title_emb = c.title.as_ref().map(|_| c.embeddings.row(n));
+        let graph =
+            match self
+                .model
+                .graph
+                .build(&c.sentences, c.embeddings.slice(s![..n, ..]), title_emb)
+            {
+                Ok(g) => g,
+                Err(err) => {
+                    return Failure::new(c.article.id, ErrorKind::Inference, error_chain(&err))
+                        .into_record()
+                }
+            };
+        Record::Mined(Box::new(MinedArticle {
+            id: c.article.id,
+            title: c.title,
+            sentences: c.sentences,
             graph,
             model: self.model.info(),
-            meta: p.article.meta,
+            meta: c.article.meta,
         }))
     }
 
@@ -338,17 +417,6 @@ impl Pipeline {
 }
 
 /// An error and its sources, as one line: `outer: inner: innermost`.
-/// The failed record of an article whose inference failed.
-fn inference_failure(id: String, err: &dyn std::error::Error) -> Record {
-    Record::Failed {
-        id,
-        error: crate::types::RecordError {
-            kind: ErrorKind::Inference,
-            message: error_chain(err),
-        },
-    }
-}
-
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();

@@ -44,6 +44,14 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The failed record of this failure.
+    pub fn into_record(self) -> crate::types::Record {
+        crate::types::Record::Failed {
+            id: self.id,
+            error: self.error,
+        }
+    }
+
     pub fn new(id: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
         Failure {
             id: id.into(),

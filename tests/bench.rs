@@ -1,0 +1,42 @@
+//! `argmine bench`: the report covers every stage and counts the work it timed.
+
+use serde_json::Value;
+use std::process::Command;
+
+#[test]
+fn bench_json_reports_every_stage_over_the_mined_sentences() {
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/samples/north-korea-oped.txt");
+    let out = Command::new(env!("CARGO_BIN_EXE_argmine"))
+        .args(["bench", "--repeat", "2", "--batch-size", "8", "--json", seed])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let mined = Command::new(env!("CARGO_BIN_EXE_argmine"))
+        .args(["mine", seed])
+        .output()
+        .unwrap();
+    let record: Value = serde_json::from_slice(&mined.stdout).unwrap();
+    let sentences = record["sentences"].as_array().unwrap().len() as u64;
+
+    // Two repeats of one article.
+    assert_eq!(report["articles"], 2);
+    assert_eq!(report["sentences"].as_u64(), Some(2 * sentences));
+    assert_eq!(report["batch_size"], 8);
+    assert!(report["padding_ratio"].as_f64().unwrap() >= 1.0);
+    let stages: Vec<&str> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        ["ingest", "segment", "tokenize", "encode", "classify", "graph", "write"]
+    );
+    for stage in report["stages"].as_array().unwrap() {
+        assert!(stage["seconds"].as_f64().unwrap() > 0.0, "{stage}");
+    }
+    assert!(report["end_to_end"]["sentences_per_second"].as_f64().unwrap() > 0.0);
+}
