@@ -71,6 +71,7 @@ impl Summary {
 }
 
 /// An article after segmenting: its sentence spans and which of them are page furniture.
+#[derive(Clone)]
 pub struct Segmented {
     article: Article,
     spans: Vec<Span>,
@@ -78,6 +79,7 @@ pub struct Segmented {
 }
 
 /// An article after tokenizing, waiting for the encoder.
+#[derive(Clone)]
 pub struct Prepared {
     segmented: Segmented,
     /// One per sentence, then the title's if there is one.
@@ -92,6 +94,7 @@ impl Prepared {
 }
 
 /// An article with classified sentences, waiting for its graph.
+#[derive(Clone)]
 pub struct Classified {
     article: Article,
     sentences: Vec<Sentence>,

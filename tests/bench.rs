@@ -5,12 +5,27 @@ use std::process::Command;
 
 #[test]
 fn bench_json_reports_every_stage_over_the_mined_sentences() {
-    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/samples/north-korea-oped.txt");
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/samples/north-korea-oped.txt"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_argmine"))
-        .args(["bench", "--repeat", "2", "--batch-size", "8", "--json", seed])
+        .args([
+            "bench",
+            "--repeat",
+            "2",
+            "--batch-size",
+            "8",
+            "--json",
+            seed,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let mined = Command::new(env!("CARGO_BIN_EXE_argmine"))
@@ -38,5 +53,10 @@ fn bench_json_reports_every_stage_over_the_mined_sentences() {
     for stage in report["stages"].as_array().unwrap() {
         assert!(stage["seconds"].as_f64().unwrap() > 0.0, "{stage}");
     }
-    assert!(report["end_to_end"]["sentences_per_second"].as_f64().unwrap() > 0.0);
+    assert!(
+        report["end_to_end"]["sentences_per_second"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
 }

@@ -1,0 +1,33 @@
+//! Stage 4: the transformer encoder over the seed op-ed's sentences and title, in sequences per
+//! second, at several batch sizes (batches are length-sorted, as in a run).
+
+mod common;
+
+use argmine::pipeline::Prepared;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn encode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("encode");
+    group.sample_size(10);
+    for batch_size in [1, 8, 32, 64] {
+        let pipeline = common::pipeline(batch_size);
+        let prepared: Vec<Prepared> = common::samples()
+            .into_iter()
+            .filter(|a| a.id == "north-korea-oped.txt")
+            .map(|a| {
+                let s = pipeline.segment(a).expect("segments");
+                pipeline.tokenize(s).expect("tokenizes")
+            })
+            .collect();
+        let refs: Vec<&Prepared> = prepared.iter().collect();
+        let sequences: usize = prepared.iter().map(Prepared::sequences).sum();
+        group.throughput(Throughput::Elements(sequences as u64));
+        group.bench_function(format!("batch {batch_size}"), |b| {
+            b.iter(|| std::hint::black_box(pipeline.encode(&refs)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, encode);
+criterion_main!(benches);
