@@ -110,3 +110,75 @@ fn symlink_loops_and_dangling_links_do_not_stop_a_directory_run() {
         assert_eq!(r["error"]["kind"], "unreadable", "{r}");
     }
 }
+
+#[test]
+fn a_50_mb_article_is_too_large_and_the_next_one_still_comes_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "All work and no play makes a long article. ".repeat(50 * 1024 * 1024 / 43);
+    std::fs::write(dir.path().join("a-huge.txt"), &huge).unwrap();
+    std::fs::write(dir.path().join("b-small.txt"), "The council must act now.").unwrap();
+    let jsonl = dir.path().join("c.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!(
+            "{}\n{}\n",
+            json!({"id": "huge-line", "text": huge}),
+            json!({"id": "after", "text": "Fares rose 30% last year."})
+        ),
+    )
+    .unwrap();
+    let out = argmine().arg("mine").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let records: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap(),
+                r["error"]["kind"].as_str().unwrap_or("ok"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("a-huge.txt", "too_large"),
+            ("b-small.txt", "ok"),
+            ("c.jsonl:1", "too_large"),
+            ("after", "ok"),
+        ]
+    );
+    let message = records[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("--max-article-bytes"), "{message}");
+}
+
+#[test]
+fn invalid_utf8_is_an_error_unless_lossy_decoding_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("latin1.jsonl");
+    let mut line = br#"{"id": "latin1", "text": "Caf"#.to_vec();
+    line.extend([0xE9]); // "é" in Latin-1, not UTF-8
+    line.extend(br#" prices must fall."}"#);
+    std::fs::write(&input, &line).unwrap();
+
+    let strict = argmine().arg("mine").arg(&input).output().unwrap();
+    let record: Value = serde_json::from_slice(&strict.stdout).unwrap();
+    assert_eq!(record["error"]["kind"], "invalid_utf8", "{record}");
+
+    let lossy = argmine()
+        .args(["mine", "--lossy-utf8"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(lossy.status.success());
+    let record: Value = serde_json::from_slice(&lossy.stdout).unwrap();
+    assert_eq!(record["id"], "latin1");
+    assert!(record["sentences"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Caf\u{FFFD} prices"));
+}
