@@ -1,0 +1,110 @@
+//! Acceptance on the seed op-ed ("Biden Must Recalibrate Policy on North Korea", held out of
+//! every training set): the graph the bundled model builds for it.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn mined_seed() -> Value {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/samples/north-korea-oped.txt"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_argmine"))
+        .args(["mine", seed])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The index of the sentence that starts with `prefix`.
+fn sentence(record: &Value, prefix: &str) -> u64 {
+    record["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["text"].as_str().unwrap().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no sentence starts with {prefix:?}"))["index"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The path of edges from `from` towards the root, as (target, relation) steps.
+fn path_to_root(graph: &Value, from: u64) -> Vec<(u64, String)> {
+    let edges = graph["edges"].as_array().unwrap();
+    let mut path = Vec::new();
+    let mut at = from;
+    while let Some(e) = edges.iter().find(|e| e["source"] == at) {
+        at = e["target"].as_u64().unwrap();
+        path.push((at, e["relation"].as_str().unwrap().to_string()));
+        assert!(path.len() <= edges.len(), "the edges have a cycle");
+    }
+    path
+}
+
+#[test]
+fn seed_oped_title_is_a_recommendation() {
+    assert_eq!(mined_seed()["title"]["label"], "recommendation");
+}
+
+/// The whole acceptance: the thesis, the two support chains and no "Related Publications"
+/// node. The bundled model does not pass it yet: it takes the rebuttal "However, this
+/// rationale leads …" (the sentence before the standpoint) as the thesis and labels the
+/// plenary-session and five-year-plan sentences `other`. Run it with
+/// `cargo test --test seed_oped -- --ignored`.
+#[test]
+#[ignore = "known gap of the bundled model: thesis and support chains on the seed op-ed"]
+fn seed_oped_thesis_and_support_chains() {
+    let record = mined_seed();
+    let graph = &record["graph"];
+
+    let thesis = graph["thesis"].as_u64().expect("the op-ed has a thesis");
+    let standpoint = sentence(
+        &record,
+        "North Korea is not preparing for future negotiations",
+    );
+    let restatement = sentence(
+        &record,
+        "More clearly, North Korea will not suddenly come back",
+    );
+    assert!(
+        thesis == standpoint || thesis == restatement,
+        "thesis is sentence {thesis}, expected {standpoint} or {restatement}"
+    );
+
+    for prefix in [
+        "Based on the results of the five-day plenary session",
+        "Pyongyang’s goal is building a concrete foundation",
+    ] {
+        let from = sentence(&record, prefix);
+        let path = path_to_root(graph, from);
+        assert_eq!(
+            path.last().map(|p| p.0),
+            Some(thesis),
+            "{prefix:?} (sentence {from}) does not reach the thesis: {path:?}"
+        );
+        assert!(
+            path.iter().all(|(_, relation)| relation == "support"),
+            "{prefix:?} reaches the thesis through an attack: {path:?}"
+        );
+    }
+
+    let related = sentence(&record, "Related Publications");
+    let nodes = graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| [e["source"].as_u64(), e["target"].as_u64()])
+        .flatten()
+        .chain([thesis]);
+    for node in nodes {
+        assert!(
+            node < related,
+            "sentence {node} is from Related Publications"
+        );
+    }
+}
