@@ -8,13 +8,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 
 fn classify_and_graph(c: &mut Criterion) {
     let pipeline = common::pipeline(32);
-    let prepared: Vec<Prepared> = common::samples()
-        .into_iter()
-        .map(|a| {
-            let s = pipeline.segment(a).expect("segments");
-            pipeline.tokenize(s).expect("tokenizes")
-        })
-        .collect();
+    let prepared = common::prepared(&pipeline, |_| true);
     let refs: Vec<&Prepared> = prepared.iter().collect();
     let embeddings: Vec<_> = pipeline
         .encode(&refs)

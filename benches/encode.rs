@@ -11,14 +11,7 @@ fn encode(c: &mut Criterion) {
     group.sample_size(10);
     for batch_size in [1, 8, 32, 64] {
         let pipeline = common::pipeline(batch_size);
-        let prepared: Vec<Prepared> = common::samples()
-            .into_iter()
-            .filter(|a| a.id == "north-korea-oped.txt")
-            .map(|a| {
-                let s = pipeline.segment(a).expect("segments");
-                pipeline.tokenize(s).expect("tokenizes")
-            })
-            .collect();
+        let prepared = common::prepared(&pipeline, |id| id == "north-korea-oped.txt");
         let refs: Vec<&Prepared> = prepared.iter().collect();
         let sequences: usize = prepared.iter().map(Prepared::sequences).sum();
         group.throughput(Throughput::Elements(sequences as u64));

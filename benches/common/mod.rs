@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each bench uses part of it
 
 use argmine::ingest::{read_inputs, IngestOptions};
-use argmine::pipeline::{Pipeline, PipelineOptions};
+use argmine::pipeline::{Pipeline, PipelineOptions, Prepared};
 use argmine::types::Article;
 use std::path::PathBuf;
 
@@ -27,4 +27,16 @@ pub fn pipeline(batch_size: usize) -> Pipeline {
         ..PipelineOptions::default()
     };
     Pipeline::from_dir(&root().join("models/argmine-minilm"), options).expect("the model loads")
+}
+
+/// The samples whose id passes `keep`, segmented and tokenized, ready for the encoder.
+pub fn prepared(pipeline: &Pipeline, keep: impl Fn(&str) -> bool) -> Vec<Prepared> {
+    samples()
+        .into_iter()
+        .filter(|a| keep(&a.id))
+        .map(|a| {
+            let s = pipeline.segment(a).expect("the samples segment");
+            pipeline.tokenize(s).expect("the samples tokenize")
+        })
+        .collect()
 }
