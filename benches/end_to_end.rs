@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 fn end_to_end(c: &mut Criterion) {
     let pipeline = common::pipeline(32);
     let articles = common::samples();
-    let mut out = JsonlSink::new(Vec::new(), usize::MAX);
+    let mut out = JsonlSink::new(std::io::sink(), usize::MAX);
     let sentences = pipeline
         .run(articles.iter().cloned().map(Ok), &mut out, &mut |_| {})
         .expect("runs")
@@ -21,7 +21,7 @@ fn end_to_end(c: &mut Criterion) {
         b.iter_batched(
             || articles.clone(),
             |articles| {
-                let mut out = JsonlSink::new(Vec::new(), usize::MAX);
+                let mut out = JsonlSink::new(std::io::sink(), usize::MAX);
                 pipeline
                     .run(articles.into_iter().map(Ok), &mut out, &mut |_| {})
                     .expect("runs")

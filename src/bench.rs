@@ -119,7 +119,7 @@ pub fn run(
     lap("graph", start);
 
     let start = Instant::now();
-    let mut sink = JsonlSink::new(Vec::new(), usize::MAX);
+    let mut sink = JsonlSink::new(std::io::sink(), usize::MAX);
     for r in &records {
         sink.write(r)?;
     }
@@ -137,7 +137,7 @@ pub fn run(
 
     let start = Instant::now();
     let stream = (0..repeat.max(1)).flat_map(|_| read_inputs(inputs.to_vec(), ingest.clone()));
-    let mut null = JsonlSink::new(Vec::new(), usize::MAX);
+    let mut null = JsonlSink::new(std::io::sink(), usize::MAX);
     pipeline.run(stream, &mut null, &mut |_| {})?;
     let e2e_seconds = start.elapsed().as_secs_f64().max(1e-9);
 

@@ -51,7 +51,15 @@ fn bench_json_reports_every_stage_over_the_mined_sentences() {
         ["ingest", "segment", "tokenize", "encode", "classify", "graph", "write"]
     );
     for stage in report["stages"].as_array().unwrap() {
-        assert!(stage["seconds"].as_f64().unwrap() > 0.0, "{stage}");
+        // each rate is the corpus's sentence count over the stage's time
+        let (seconds, rate) = (
+            stage["seconds"].as_f64().unwrap(),
+            stage["sentences_per_second"].as_f64().unwrap(),
+        );
+        assert!(
+            (rate * seconds / (2 * sentences) as f64 - 1.0).abs() < 1e-6,
+            "{stage}"
+        );
     }
     assert!(
         report["end_to_end"]["sentences_per_second"]

@@ -32,6 +32,13 @@ impl Durable for std::io::BufWriter<std::io::Stdout> {
     }
 }
 
+/// Discards what it is given (for timing the writer without keeping its output).
+impl Durable for std::io::Sink {
+    fn sync(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Durable for Vec<u8> {
     fn sync(&mut self) -> std::io::Result<()> {
         Ok(())
