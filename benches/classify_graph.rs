@@ -3,11 +3,13 @@
 
 mod common;
 
+use argmine::encode::Backend;
+
 use argmine::pipeline::Prepared;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 fn classify_and_graph(c: &mut Criterion) {
-    let pipeline = common::pipeline(32);
+    let pipeline = common::pipeline(Backend::Candle, 32);
     let prepared = common::prepared(&pipeline, |_| true);
     let refs: Vec<&Prepared> = prepared.iter().collect();
     let embeddings: Vec<_> = pipeline

@@ -1,5 +1,6 @@
 //! Stage 4: the transformer encoder over the seed op-ed's sentences and title, in sequences per
-//! second, at several batch sizes (batches are length-sorted, as in a run).
+//! second, on each backend in the build at several batch sizes (batches are length-sorted, as
+//! in a run).
 
 mod common;
 
@@ -9,13 +10,13 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     group.sample_size(10);
-    for batch_size in [1, 8, 32, 64] {
-        let pipeline = common::pipeline(batch_size);
+    for (backend, batch_size) in common::backends().flat_map(|b| [1, 8, 32, 64].map(|n| (b, n))) {
+        let pipeline = common::pipeline(backend, batch_size);
         let prepared = common::prepared(&pipeline, |id| id == "north-korea-oped.txt");
         let refs: Vec<&Prepared> = prepared.iter().collect();
         let sequences: usize = prepared.iter().map(Prepared::sequences).sum();
         group.throughput(Throughput::Elements(sequences as u64));
-        group.bench_function(format!("batch {batch_size}"), |b| {
+        group.bench_function(format!("{backend}/batch {batch_size}"), |b| {
             b.iter(|| std::hint::black_box(pipeline.encode(&refs)))
         });
     }

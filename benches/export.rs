@@ -3,13 +3,15 @@
 
 mod common;
 
+use argmine::encode::Backend;
+
 use argmine::export::formats::Format;
 use argmine::export::{JsonlSink, Sink};
 use argmine::types::Record;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn export(c: &mut Criterion) {
-    let pipeline = common::pipeline(32);
+    let pipeline = common::pipeline(Backend::Candle, 32);
     let records: Vec<Record> = common::samples()
         .into_iter()
         .map(|a| pipeline.mine(a))

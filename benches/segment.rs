@@ -2,10 +2,12 @@
 
 mod common;
 
+use argmine::encode::Backend;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn segment(c: &mut Criterion) {
-    let pipeline = common::pipeline(32);
+    let pipeline = common::pipeline(Backend::Candle, 32);
     let articles = common::samples();
     let bytes: usize = articles.iter().map(|a| a.text.len()).sum();
     let mut group = c.benchmark_group("segment");

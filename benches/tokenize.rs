@@ -2,10 +2,12 @@
 
 mod common;
 
+use argmine::encode::Backend;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 fn tokenize(c: &mut Criterion) {
-    let pipeline = common::pipeline(32);
+    let pipeline = common::pipeline(Backend::Candle, 32);
     let segmented: Vec<_> = common::samples()
         .into_iter()
         .map(|a| pipeline.segment(a).expect("the samples segment"))

@@ -34,6 +34,7 @@ pub struct BenchReport {
     pub tokens: usize,
     /// Encoder tokens computed per real token (1 = no padding).
     pub padding_ratio: f64,
+    pub backend: crate::encode::Backend,
     pub batch_size: usize,
     pub threads: usize,
     pub stages: Vec<StageTime>,
@@ -153,6 +154,7 @@ pub fn run(
         sentences: sentence_count,
         tokens: stats.tokens,
         padding_ratio: stats.padded_tokens as f64 / stats.tokens.max(1) as f64,
+        backend: pipeline.model().backend,
         batch_size: pipeline.options().batch_size,
         threads: rayon::current_num_threads(),
         stages: times.into_iter().map(|(stage, t)| rate(stage, t)).collect(),

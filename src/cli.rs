@@ -8,7 +8,7 @@ use argmine::train::graph::{self, GraphTraining};
 use argmine::train::{
     finetune::FinetuneSettings, metrics, HeadTraining, TextEmbeddings, TrainOptions,
 };
-use argmine::{model::Model, Label, Pipeline, PipelineOptions, Record};
+use argmine::{encode::Backend, model::Model, Label, Pipeline, PipelineOptions, Record};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -61,12 +61,8 @@ pub struct BenchArgs {
     /// Read the corpus this many times over (default 5 for the samples, else 1).
     #[arg(long)]
     pub repeat: Option<usize>,
-    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
-    pub model: PathBuf,
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -134,6 +130,43 @@ pub struct ReportArgs {
     pub output: PathBuf,
 }
 
+/// The model and how it runs, shared by `mine` and `bench`.
+#[derive(clap::Args)]
+pub struct EngineArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Sentences per encoder batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Which model, on which encoder backend.
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// Model directory.
+    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    /// Encoder backend: candle, onnx or onnx-int8 (the onnx ones need a build with
+    /// `--features onnx`, ORT_DYLIB_PATH, and scripts/export-onnx.py run on the model).
+    #[arg(long, default_value_t = Backend::Candle)]
+    pub backend: Backend,
+}
+
+impl ModelArgs {
+    fn load(&self) -> Result<Model> {
+        Model::load(&self.model, self.backend).with_context(|| {
+            format!(
+                "cannot load the model in {} with the {} backend",
+                self.model.display(),
+                self.backend
+            )
+        })
+    }
+}
+
 #[derive(clap::Args)]
 pub struct MineArgs {
     /// JSONL files (`-` for standard input), text/Markdown/HTML files, or directories.
@@ -142,15 +175,8 @@ pub struct MineArgs {
     /// Output file; standard output when absent.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Model directory.
-    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
-    pub model: PathBuf,
-    /// Sentences per encoder batch.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Larger articles are reported as errors.
     #[arg(long, default_value_t = IngestOptions::default().max_article_bytes)]
     pub max_article_bytes: usize,
@@ -228,8 +254,8 @@ pub struct EvalArgs {
     /// Dataset files (`classify`), or directories of written articles (`segment`).
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
-    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Which split to score.
     #[arg(long, value_enum, default_value = "test")]
     pub split: SplitArg,
@@ -269,6 +295,20 @@ impl From<SplitArg> for Split {
     }
 }
 
+impl EngineArgs {
+    /// Sets up the thread pool, then loads the model into a pipeline with these settings
+    /// (`options`' batch size is replaced by `--batch-size`).
+    fn pipeline(&self, options: PipelineOptions) -> Result<Pipeline> {
+        set_threads(self.threads)?;
+        let model = self.model.load()?;
+        let options = PipelineOptions {
+            batch_size: self.batch_size.max(1),
+            ..options
+        };
+        Ok(Pipeline::new(model, options)?)
+    }
+}
+
 fn set_threads(threads: Option<usize>) -> Result<()> {
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
@@ -292,14 +332,10 @@ fn progress_bar(template: &str) -> ProgressBar {
 }
 
 pub fn mine(args: MineArgs) -> Result<i32> {
-    set_threads(args.threads)?;
-    let options = PipelineOptions {
-        batch_size: args.batch_size.max(1),
+    let pipeline = args.engine.pipeline(PipelineOptions {
         max_sentences: args.max_sentences,
         ..Default::default()
-    };
-    let pipeline = Pipeline::from_dir(&args.model, options)
-        .with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    })?;
     let ingest = IngestOptions {
         max_article_bytes: args.max_article_bytes,
         lossy_utf8: args.lossy_utf8,
@@ -528,8 +564,7 @@ pub fn eval(args: EvalArgs) -> Result<i32> {
     if let Task::Segment = args.task {
         return eval_segment(&args);
     }
-    let model = Model::load(&args.model)
-        .with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    let model = args.model.load()?;
     let split: Split = args.split.into();
     let mut rows = Vec::new();
     for path in &args.data {
@@ -765,13 +800,7 @@ pub fn report(args: ReportArgs) -> Result<i32> {
 }
 
 pub fn bench(args: BenchArgs) -> Result<i32> {
-    set_threads(args.threads)?;
-    let options = PipelineOptions {
-        batch_size: args.batch_size.max(1),
-        ..Default::default()
-    };
-    let pipeline = Pipeline::from_dir(&args.model, options)
-        .with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    let pipeline = args.engine.pipeline(PipelineOptions::default())?;
     let (inputs, repeat) = if args.inputs.is_empty() {
         let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/samples");
         (vec![samples], args.repeat.unwrap_or(5))
@@ -784,11 +813,12 @@ pub fn bench(args: BenchArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     println!(
-        "{} articles, {} sentences, {} tokens (padding ratio {:.2}); batch {}, {} threads",
+        "{} articles, {} sentences, {} tokens (padding ratio {:.2}); {} backend, batch {}, {} threads",
         report.articles,
         report.sentences,
         report.tokens,
         report.padding_ratio,
+        report.backend,
         report.batch_size,
         report.threads
     );

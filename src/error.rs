@@ -37,6 +37,21 @@ pub enum Error {
     },
     #[error("model computation failed")]
     Candle(#[from] candle_core::Error),
+    #[error("the {backend} backend is not in this build; rebuild with `--features {feature}`")]
+    BackendUnavailable {
+        backend: &'static str,
+        feature: &'static str,
+    },
+    #[cfg(feature = "onnx")]
+    #[error("cannot load ONNX Runtime from {path} (set ORT_DYLIB_PATH to libonnxruntime.so)")]
+    OnnxRuntimeLibrary {
+        path: PathBuf,
+        #[source]
+        source: ort::LoadDynamicError,
+    },
+    #[cfg(feature = "onnx")]
+    #[error("ONNX Runtime failed")]
+    Onnx(#[from] ort::Error),
     #[error("invalid segmentation rules")]
     Rules(#[from] srx::Error),
     #[error("model directory {dir} is not usable: {reason}")]

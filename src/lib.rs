@@ -10,8 +10,8 @@
 //!    becomes a failure that names it, and the stream goes on.
 //! 2. [`segment`]: paragraphs and sentences with code-point offsets (LanguageTool's SRX rules);
 //!    [`segment::boilerplate`] flags page furniture.
-//! 3. [`encode`]: the model's tokenizer and a BERT encoder (candle) turn sentences into
-//!    embeddings, batched across articles by length.
+//! 3. [`encode`]: the model's tokenizer and a BERT encoder turn sentences into embeddings,
+//!    batched across articles by length; the encoder runs on candle (default) or ONNX Runtime.
 //! 4. [`classify`]: a context head maps each sentence, its neighbours and the title to class
 //!    probabilities.
 //! 5. [`graph`]: thesis selection and links, per article.
@@ -21,9 +21,10 @@
 //! datasets, trains and evaluates the model that [`model`] loads.
 //!
 //! ```no_run
-//! use argmine::{Article, Pipeline, PipelineOptions, Record};
+//! use argmine::{encode::Backend, model::Model, Article, Pipeline, PipelineOptions, Record};
 //!
-//! let pipeline = Pipeline::from_dir(argmine::model::DEFAULT_MODEL_DIR.as_ref(), PipelineOptions::default())?;
+//! let model = Model::load(argmine::model::DEFAULT_MODEL_DIR.as_ref(), Backend::Candle)?;
+//! let pipeline = Pipeline::new(model, PipelineOptions::default())?;
 //! let article = Article {
 //!     id: "ed-1".into(),
 //!     title: Some("The City Must Fix Its Roads".into()),

@@ -13,8 +13,7 @@
 
 use crate::classify::{ContextHead, HeadConfig};
 use crate::encode::bert::Config as BertConfig;
-use crate::encode::candle::CandleEncoder;
-use crate::encode::{Encoder, SentenceTokenizer};
+use crate::encode::{Backend, Encoder, SentenceTokenizer};
 use crate::error::{Error, Result};
 use crate::graph::features::THESIS_FEATURES;
 use crate::graph::{GraphMeta, GraphModel, LinkScorer};
@@ -73,8 +72,8 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Loads the classifier of a model directory with the candle backend.
-    pub fn load(dir: &Path) -> Result<Self> {
+    /// Loads the classifier of a model directory, running its encoder on `backend`.
+    pub fn load(dir: &Path, backend: Backend) -> Result<Self> {
         if !dir.join(META_FILE).is_file() {
             return Err(Error::Model {
                 dir: dir.to_path_buf(),
@@ -93,12 +92,12 @@ impl Classifier {
             });
         }
         let tokenizer = SentenceTokenizer::from_file(&dir.join(TOKENIZER_FILE), meta.max_tokens)?;
-        let encoder = CandleEncoder::load(&config, &dir.join(ENCODER_FILE))?;
+        let encoder = backend.load(dir, &config)?;
         let head = load_head(&dir.join(HEAD_FILE), &meta.head)?;
         Ok(Classifier {
             meta,
             tokenizer,
-            encoder: Box::new(encoder),
+            encoder,
             head,
         })
     }
@@ -107,6 +106,7 @@ impl Classifier {
 /// A loaded model: tokenizer, encoder backend, head and graph scorers.
 pub struct Model {
     pub dir: PathBuf,
+    pub backend: Backend,
     pub meta: ModelMeta,
     pub tokenizer: SentenceTokenizer,
     pub encoder: Box<dyn Encoder>,
@@ -115,9 +115,9 @@ pub struct Model {
 }
 
 impl Model {
-    /// Loads a model directory with the candle backend.
-    pub fn load(dir: &Path) -> Result<Self> {
-        let classifier = Classifier::load(dir)?;
+    /// Loads a model directory, running its encoder on `backend`.
+    pub fn load(dir: &Path, backend: Backend) -> Result<Self> {
+        let classifier = Classifier::load(dir, backend)?;
         let Some(graph_meta) = &classifier.meta.graph else {
             return Err(Error::Model {
                 dir: dir.to_path_buf(),
@@ -128,6 +128,7 @@ impl Model {
         let graph = load_graph(dir, graph_meta)?;
         Ok(Model {
             dir: dir.to_path_buf(),
+            backend,
             meta: classifier.meta,
             tokenizer: classifier.tokenizer,
             encoder: classifier.encoder,

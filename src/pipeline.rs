@@ -18,7 +18,6 @@ use crate::segment::{slice_chars, Segmenter, Span, SrxSegmenter};
 use crate::types::{Article, ErrorKind, Label, MinedArticle, Record, Scores, Sentence, Title};
 use ndarray::{s, Array2};
 use rayon::prelude::*;
-use std::path::Path;
 
 /// Settings of a run; every field has a default that suits both 2 and 64 cores.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -120,10 +119,10 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Loads the model in `dir` and the English segmentation rules.
-    pub fn from_dir(dir: &Path, options: PipelineOptions) -> Result<Self> {
+    /// A pipeline around `model`, with the English segmentation rules.
+    pub fn new(model: Model, options: PipelineOptions) -> Result<Self> {
         Ok(Pipeline {
-            model: Model::load(dir)?,
+            model,
             segmenter: SrxSegmenter::english()?,
             boilerplate: BoilerplateDetector,
             options,

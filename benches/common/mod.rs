@@ -1,7 +1,9 @@
 //! What every bench loads: the bundled model and the sample articles.
 #![allow(dead_code)] // each bench uses part of it
 
+use argmine::encode::Backend;
 use argmine::ingest::{read_inputs, IngestOptions};
+use argmine::model::Model;
 use argmine::pipeline::{Pipeline, PipelineOptions, Prepared};
 use argmine::types::Article;
 use std::path::PathBuf;
@@ -20,13 +22,21 @@ pub fn samples() -> Vec<Article> {
     .collect()
 }
 
-/// The pipeline over the bundled model, with `batch_size` sentences per encoder batch.
-pub fn pipeline(batch_size: usize) -> Pipeline {
+/// The pipeline over the bundled model on `backend`, with `batch_size` sentences per encoder
+/// batch.
+pub fn pipeline(backend: Backend, batch_size: usize) -> Pipeline {
     let options = PipelineOptions {
         batch_size,
         ..PipelineOptions::default()
     };
-    Pipeline::from_dir(&root().join("models/argmine-minilm"), options).expect("the model loads")
+    let model =
+        Model::load(&root().join("models/argmine-minilm"), backend).expect("the model loads");
+    Pipeline::new(model, options).expect("the segmentation rules load")
+}
+
+/// The backends compiled into this build (`--features onnx` adds the ONNX Runtime ones).
+pub fn backends() -> impl Iterator<Item = Backend> {
+    Backend::ALL.into_iter().filter(|b| b.is_available())
 }
 
 /// The samples whose id passes `keep`, segmented and tokenized, ready for the encoder.

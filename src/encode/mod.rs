@@ -10,13 +10,124 @@
 //! its role (claim, evidence, recommendation) far more often than its tail.
 //!
 //! Backends implement [`Encoder`]; the head and everything after it does not know which one ran.
+//! [`Backend`] names them and [`Backend::load`] builds one from a model directory:
+//! - `candle` (default): BERT in pure Rust, from `model.safetensors`;
+//! - `onnx` (cargo feature `onnx`): ONNX Runtime on `model.onnx`, written from the same weights
+//!   by `scripts/export-onnx.py`;
+//! - `onnx-int8` (feature `onnx`): the same graph with int8 weights, `model.int8.onnx`.
 
 pub mod bert;
 pub mod candle;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 
 use crate::error::{Error, Result};
 use ndarray::Array2;
 use std::path::Path;
+
+/// An encoder implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    #[default]
+    Candle,
+    Onnx,
+    OnnxInt8,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 3] = [Backend::Candle, Backend::Onnx, Backend::OnnxInt8];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Candle => "candle",
+            Backend::Onnx => "onnx",
+            Backend::OnnxInt8 => "onnx-int8",
+        }
+    }
+
+    /// Whether this build of argmine includes the backend.
+    pub fn is_available(self) -> bool {
+        match self {
+            Backend::Candle => true,
+            Backend::Onnx | Backend::OnnxInt8 => cfg!(feature = "onnx"),
+        }
+    }
+
+    /// The weights file the backend reads in a model directory.
+    pub fn weights_file(self) -> &'static str {
+        match self {
+            Backend::Candle => crate::model::ENCODER_FILE,
+            Backend::Onnx => "model.onnx",
+            Backend::OnnxInt8 => "model.int8.onnx",
+        }
+    }
+
+    /// Loads the encoder of the model directory `dir`, whose BERT configuration is `config`.
+    pub fn load(self, dir: &Path, config: &bert::Config) -> Result<Box<dyn Encoder>> {
+        match self {
+            Backend::Candle => Ok(Box::new(candle::CandleEncoder::load(
+                config,
+                &self.weights(dir)?,
+            )?)),
+            #[cfg(feature = "onnx")]
+            Backend::Onnx | Backend::OnnxInt8 => Ok(Box::new(onnx::OnnxEncoder::load(
+                &self.weights(dir)?,
+                config.hidden_size,
+            )?)),
+            #[cfg(not(feature = "onnx"))]
+            Backend::Onnx | Backend::OnnxInt8 => Err(Error::BackendUnavailable {
+                backend: self.name(),
+                feature: "onnx",
+            }),
+        }
+    }
+
+    /// The path of the backend's weights file in `dir`, which must exist.
+    fn weights(self, dir: &Path) -> Result<std::path::PathBuf> {
+        let path = dir.join(self.weights_file());
+        if path.is_file() {
+            return Ok(path);
+        }
+        let hint = match self {
+            Backend::Candle => "",
+            Backend::Onnx | Backend::OnnxInt8 => {
+                "; write it with `python3 scripts/export-onnx.py DIR --int8`"
+            }
+        };
+        Err(Error::Model {
+            dir: dir.to_path_buf(),
+            reason: format!(
+                "{} not found (the {} backend reads it{hint})",
+                self.weights_file(),
+                self.name()
+            ),
+        })
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Backend::ALL.iter().map(|b| b.name()).collect();
+                format!(
+                    "unknown backend `{s}`; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
 
 /// Token ids of one sentence, `[CLS] … [SEP]`, at most the model window long.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -576,7 +576,7 @@ pub fn retrain_graph(
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(&str, usize, usize, f32),
 ) -> Result<()> {
-    let model = crate::model::Classifier::load(dir)?;
+    let model = crate::model::Classifier::load(dir, crate::encode::Backend::Candle)?;
     let mut rows = Vec::new();
     for path in data {
         rows.extend(
