@@ -149,8 +149,9 @@ pub struct ModelArgs {
     /// Model directory.
     #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
     pub model: PathBuf,
-    /// Encoder backend: candle, onnx or onnx-int8 (the onnx ones need a build with
-    /// `--features onnx`, ORT_DYLIB_PATH, and scripts/export-onnx.py run on the model).
+    /// Encoder backend: candle, onnx, onnx-int8 or tch (the onnx ones need a build with
+    /// `--features onnx`, ORT_DYLIB_PATH, and scripts/export-onnx.py run on the model; tch a
+    /// build with `--features tch` against libtorch).
     #[arg(long, default_value_t = Backend::Candle)]
     pub backend: Backend,
 }

@@ -52,6 +52,12 @@ pub enum Error {
     #[cfg(feature = "onnx")]
     #[error("ONNX Runtime failed")]
     Onnx(#[from] ort::Error),
+    #[cfg(feature = "tch")]
+    #[error("libtorch failed")]
+    Tch(#[from] tch::TchError),
+    #[cfg(feature = "tch")]
+    #[error("rust-bert failed")]
+    RustBert(#[from] rust_bert::RustBertError),
     #[error("invalid segmentation rules")]
     Rules(#[from] srx::Error),
     #[error("model directory {dir} is not usable: {reason}")]

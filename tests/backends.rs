@@ -3,7 +3,8 @@
 //!
 //! The ONNX Runtime backends are in the build with `--features onnx` (scripts/test enables
 //! it); they need `ORT_DYLIB_PATH` and the exported graphs
-//! (`python3 scripts/export-onnx.py models/argmine-minilm --int8`).
+//! (`python3 scripts/export-onnx.py models/argmine-minilm --int8`). The libtorch backend is
+//! in the build with `--features tch` (README, "Encoder backends").
 
 use argmine::encode::Backend;
 use argmine::ingest::{read_inputs, IngestOptions};
@@ -74,7 +75,7 @@ fn compare(a: &[MinedArticle], b: &[MinedArticle]) -> (f32, f64) {
 #[test]
 fn unknown_backend_names_list_the_known_ones() {
     let err = "torch".parse::<Backend>().unwrap_err();
-    assert!(err.contains("candle, onnx, onnx-int8"), "{err}");
+    assert!(err.contains("candle, onnx, onnx-int8, tch"), "{err}");
     for backend in Backend::ALL {
         assert_eq!(backend.name().parse::<Backend>(), Ok(backend));
     }
@@ -105,8 +106,8 @@ mod onnx {
     /// int8 weights move scores by up to about 0.1 (0.104 measured here), and flip the label
     /// of about one sentence in twenty, nearly all in the Federalist essays, which are far from
     /// the training data (94.8 % agreement measured). On the dev sets the int8 model scores the
-    /// same macro-F1 as candle (see README, "Encoder backends"); a broken quantisation (all
-    /// products in int8) falls to 91 % agreement and a 0.17 difference.
+    /// same macro-F1 as candle (see README, "Encoder backends"); ONNX Runtime's default
+    /// quantisation (every product, per tensor) falls to 91 % agreement and a 0.17 difference.
     #[test]
     fn onnx_int8_scores_stay_close_to_candle() {
         let (max_diff, agreement) = compare(

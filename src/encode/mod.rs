@@ -14,12 +14,15 @@
 //! - `candle` (default): BERT in pure Rust, from `model.safetensors`;
 //! - `onnx` (cargo feature `onnx`): ONNX Runtime on `model.onnx`, written from the same weights
 //!   by `scripts/export-onnx.py`;
-//! - `onnx-int8` (feature `onnx`): the same graph with int8 weights, `model.int8.onnx`.
+//! - `onnx-int8` (feature `onnx`): the same graph with int8 weights, `model.int8.onnx`;
+//! - `tch` (feature `tch`): rust-bert's BERT on libtorch, from `model.safetensors`.
 
 pub mod bert;
 pub mod candle;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+#[cfg(feature = "tch")]
+pub mod tch;
 
 use crate::error::{Error, Result};
 use ndarray::Array2;
@@ -33,16 +36,23 @@ pub enum Backend {
     Candle,
     Onnx,
     OnnxInt8,
+    Tch,
 }
 
 impl Backend {
-    pub const ALL: [Backend; 3] = [Backend::Candle, Backend::Onnx, Backend::OnnxInt8];
+    pub const ALL: [Backend; 4] = [
+        Backend::Candle,
+        Backend::Onnx,
+        Backend::OnnxInt8,
+        Backend::Tch,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Backend::Candle => "candle",
             Backend::Onnx => "onnx",
             Backend::OnnxInt8 => "onnx-int8",
+            Backend::Tch => "tch",
         }
     }
 
@@ -51,13 +61,14 @@ impl Backend {
         match self {
             Backend::Candle => true,
             Backend::Onnx | Backend::OnnxInt8 => cfg!(feature = "onnx"),
+            Backend::Tch => cfg!(feature = "tch"),
         }
     }
 
     /// The weights file the backend reads in a model directory.
     pub fn weights_file(self) -> &'static str {
         match self {
-            Backend::Candle => crate::model::ENCODER_FILE,
+            Backend::Candle | Backend::Tch => crate::model::ENCODER_FILE,
             Backend::Onnx => "model.onnx",
             Backend::OnnxInt8 => "model.int8.onnx",
         }
@@ -80,6 +91,16 @@ impl Backend {
                 backend: self.name(),
                 feature: "onnx",
             }),
+            #[cfg(feature = "tch")]
+            Backend::Tch => Ok(Box::new(tch::TchEncoder::load(
+                &dir.join(crate::model::CONFIG_FILE),
+                &self.weights(dir)?,
+            )?)),
+            #[cfg(not(feature = "tch"))]
+            Backend::Tch => Err(Error::BackendUnavailable {
+                backend: self.name(),
+                feature: "tch",
+            }),
         }
     }
 
@@ -90,7 +111,7 @@ impl Backend {
             return Ok(path);
         }
         let hint = match self {
-            Backend::Candle => "",
+            Backend::Candle | Backend::Tch => "",
             Backend::Onnx | Backend::OnnxInt8 => {
                 "; write it with `python3 scripts/export-onnx.py DIR --int8`"
             }
