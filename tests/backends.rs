@@ -5,12 +5,14 @@
 //! it); they need `ORT_DYLIB_PATH` and the exported graphs
 //! (`python3 scripts/export-onnx.py models/argmine-minilm --int8`). The libtorch backend is
 //! in the build with `--features tch` (README, "Encoder backends").
+// Without those features only candle is in the build and the comparison helpers go unused.
+#![cfg_attr(not(any(feature = "onnx", feature = "tch")), allow(dead_code))]
 
 use argmine::encode::Backend;
 use argmine::ingest::{read_inputs, IngestOptions};
 use argmine::model::Model;
 use argmine::{MinedArticle, Pipeline, PipelineOptions, Record};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
