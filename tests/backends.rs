@@ -150,10 +150,7 @@ mod onnx {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_argmine"))
             .args(["mine", "--backend", "onnx"])
             .arg(root().join("datasets/samples/north-korea-oped.txt"))
-            .env(
-                "ORT_DYLIB_PATH",
-                Path::new("/nonexistent/libonnxruntime.so"),
-            )
+            .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
