@@ -300,7 +300,7 @@ impl EngineArgs {
     /// Sets up the thread pool, then loads the model into a pipeline with these settings
     /// (`options`' batch size is replaced by `--batch-size`).
     fn pipeline(&self, options: PipelineOptions) -> Result<Pipeline> {
-        set_threads(self.threads)?;
+        set_inference_threads(self.threads)?;
         let model = self.model.load()?;
         let options = PipelineOptions {
             batch_size: self.batch_size.max(1),
@@ -318,6 +318,21 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
             .context("cannot configure the thread pool")?;
     }
     Ok(())
+}
+
+/// Thread set-up for mining: a pool of `--threads` (default: all cores) that encodes one
+/// batch per thread, with candle's per-op threading switched off. candle splits every op
+/// across all cores (matrix products read `RAYON_NUM_THREADS`, element-wise ops
+/// `CANDLE_NUM_THREADS`), and each of a batch's `rows × heads` small attention products is a
+/// separate parallel call, so synchronisation eats much of the gain; whole batches in parallel
+/// are faster (docs/benchmarks.md). The other backends ignore these variables and thread
+/// inside each run. Training keeps candle's per-op threading: it runs one batch at a time.
+fn set_inference_threads(threads: Option<usize>) -> Result<()> {
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // Called before anything has started a thread, so changing the environment is sound.
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+    set_threads(Some(n))
 }
 
 fn progress_bar(template: &str) -> ProgressBar {

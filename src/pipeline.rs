@@ -240,8 +240,8 @@ impl Pipeline {
     }
 
     /// Stage 4: embeddings of every token sequence of `items`, encoded together in
-    /// length-sorted batches. One result per item: its embeddings, or the error of a batch
-    /// that failed.
+    /// length-sorted batches, one batch per pool thread. One result per item: its embeddings,
+    /// or the error of a batch that failed.
     pub fn encode(&self, items: &[&Prepared]) -> (Vec<Result<Array2<f32>, String>>, EncodeStats) {
         let owners: Vec<(usize, usize)> = items
             .iter()
@@ -256,13 +256,19 @@ impl Pipeline {
             .map(|p| Ok(Array2::zeros((p.tokens.len(), hidden))))
             .collect();
         let mut stats = EncodeStats::default();
-        for batch in length_batches(&lengths, self.options.batch_size) {
-            let rows: Vec<&Tokens> = batch.iter().map(|&k| token(&owners[k])).collect();
-            let padded = TokenBatch::pad(&rows);
+        let batches = length_batches(&lengths, self.options.batch_size);
+        let encoded: Vec<_> = batches
+            .par_iter()
+            .map(|batch| {
+                let rows: Vec<&Tokens> = batch.iter().map(|&k| token(&owners[k])).collect();
+                self.model.encoder.encode(&TokenBatch::pad(&rows))
+            })
+            .collect();
+        for (batch, result) in batches.iter().zip(encoded) {
             stats.tokens += batch.iter().map(|&k| lengths[k]).sum::<usize>();
             stats.padded_tokens +=
                 batch.len() * batch.iter().map(|&k| lengths[k]).max().unwrap_or(0);
-            match self.model.encoder.encode(&padded) {
+            match result {
                 Ok(e) => {
                     for (r, &k) in batch.iter().enumerate() {
                         let (item, row) = owners[k];
@@ -272,7 +278,7 @@ impl Pipeline {
                     }
                 }
                 Err(err) => {
-                    for &k in &batch {
+                    for &k in batch {
                         out[owners[k].0] = Err(error_chain(&err));
                     }
                 }

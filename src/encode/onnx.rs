@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub struct OnnxEncoder {
-    /// `Session::run` takes `&mut self`; the pipeline encodes from one thread at a time, so the
-    /// lock is never contended.
+    /// `Session::run` takes `&mut self`. The pipeline hands batches over from all pool threads;
+    /// the lock runs them one at a time, each on all of ONNX Runtime's intra-op threads.
     session: Mutex<Session>,
     hidden: usize,
 }

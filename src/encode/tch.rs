@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use tch::{nn, Device, Kind, Tensor};
 
 pub struct TchEncoder {
-    /// tch tensors may move between threads but not be shared; the pipeline encodes from one
-    /// thread at a time, so the lock is never contended.
+    /// tch tensors may move between threads but not be shared. The pipeline hands batches over
+    /// from all pool threads; the lock runs them one at a time, each on all of libtorch's threads.
     model: Mutex<BertModel<BertEmbeddings>>,
     /// Owns the weights the model's layers point into.
     _weights: nn::VarStore,
