@@ -326,7 +326,8 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 /// `CANDLE_NUM_THREADS`), and each of a batch's `rows × heads` small attention products is a
 /// separate parallel call, so synchronisation eats much of the gain; whole batches in parallel
 /// are faster (docs/benchmarks.md). The other backends ignore these variables and thread
-/// inside each run. Training keeps candle's per-op threading: it runs one batch at a time.
+/// inside each run. Training and `eval` keep candle's per-op threading: they encode one batch
+/// at a time.
 fn set_inference_threads(threads: Option<usize>) -> Result<()> {
     let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // Called before anything has started a thread, so changing the environment is sound.
