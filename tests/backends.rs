@@ -8,35 +8,31 @@
 // Without those features only candle is in the build and the comparison helpers go unused.
 #![cfg_attr(not(any(feature = "onnx", feature = "tch")), allow(dead_code))]
 
+mod common;
+
 use argmine::encode::Backend;
 use argmine::ingest::{read_inputs, IngestOptions};
 use argmine::model::Model;
 use argmine::{MinedArticle, Pipeline, PipelineOptions, Record};
+use common::repo;
 use std::path::PathBuf;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn model_dir() -> PathBuf {
-    root().join("models/argmine-minilm")
+    repo("models/argmine-minilm")
 }
 
 fn mine_samples(backend: Backend) -> Vec<MinedArticle> {
     let model = Model::load(&model_dir(), backend)
         .unwrap_or_else(|e| panic!("the {backend} backend loads: {}", chain(&e)));
     let pipeline = Pipeline::new(model, PipelineOptions::default()).unwrap();
-    read_inputs(
-        vec![root().join("datasets/samples")],
-        IngestOptions::default(),
-    )
-    .map(
-        |item| match pipeline.mine(item.expect("the samples read")) {
-            Record::Mined(m) => *m,
-            Record::Failed { id, error } => panic!("{id} failed: {error:?}"),
-        },
-    )
-    .collect()
+    read_inputs(vec![repo("datasets/samples")], IngestOptions::default())
+        .map(
+            |item| match pipeline.mine(item.expect("the samples read")) {
+                Record::Mined(m) => *m,
+                Record::Failed { id, error } => panic!("{id} failed: {error:?}"),
+            },
+        )
+        .collect()
 }
 
 fn chain(e: &dyn std::error::Error) -> String {
@@ -147,9 +143,9 @@ mod onnx {
     #[test]
     fn a_missing_runtime_library_is_a_clear_error() {
         // Runs in a child process: the library is opened once per process.
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_argmine"))
+        let out = common::argmine()
             .args(["mine", "--backend", "onnx"])
-            .arg(root().join("datasets/samples/north-korea-oped.txt"))
+            .arg(repo("datasets/samples/north-korea-oped.txt"))
             .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
             .output()
             .unwrap();

@@ -1,37 +1,21 @@
 //! `argmine bench`: the report covers every stage and counts the work it timed.
 
+mod common;
+
+use common::{argmine, repo, run_ok};
 use serde_json::Value;
-use std::process::Command;
 
 #[test]
 fn bench_json_reports_every_stage_over_the_mined_sentences() {
-    let seed = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/samples/north-korea-oped.txt"
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_argmine"))
-        .args([
-            "bench",
-            "--repeat",
-            "2",
-            "--batch-size",
-            "8",
-            "--json",
-            seed,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let seed = repo("datasets/samples/north-korea-oped.txt");
+    let out = run_ok(
+        argmine()
+            .args(["bench", "--repeat", "2", "--batch-size", "8", "--json"])
+            .arg(&seed),
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
 
-    let mined = Command::new(env!("CARGO_BIN_EXE_argmine"))
-        .args(["mine", seed])
-        .output()
-        .unwrap();
+    let mined = run_ok(argmine().arg("mine").arg(&seed));
     let record: Value = serde_json::from_slice(&mined.stdout).unwrap();
     let sentences = record["sentences"].as_array().unwrap().len() as u64;
 

@@ -3,18 +3,15 @@
 //! a brat standoff reader that checks every span against the text) and must give the
 //! fixture's nodes, edges and texts.
 
+mod common;
+
+use common::{argmine, repo, run_ok};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn argmine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_argmine"))
-}
-
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
+    repo("tests/data").join(name)
 }
 
 fn fixture() -> Value {
@@ -25,20 +22,15 @@ fn fixture() -> Value {
 /// Exports the fixture and reads it back: (nodes by index, sorted edges, texts by index).
 fn round_trip(format: &str, file: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let out = argmine()
-        .args(["export", "--format", format, "-o"])
-        .arg(dir.path())
-        .arg(data("graphs.jsonl"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        argmine()
+            .args(["export", "--format", format, "-o"])
+            .arg(dir.path())
+            .arg(data("graphs.jsonl")),
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 failed records skipped"));
     let read = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/read_graph.py"))
+        .arg(repo("tests/tools/read_graph.py"))
         .arg(format)
         .arg(dir.path().join(file))
         .output()
@@ -125,15 +117,10 @@ fn export_of_an_unknown_id_is_an_error() {
 
 #[test]
 fn show_prints_the_tree_under_the_thesis() {
-    let out = argmine()
-        .args(["show", "night buses/α", "--width", "70", "--input"])
-        .arg(data("graphs.jsonl"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        argmine()
+            .args(["show", "night buses/α", "--width", "70", "--input"])
+            .arg(data("graphs.jsonl")),
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains('\x1b'), "no colour into a pipe");
@@ -156,17 +143,12 @@ fn show_prints_the_tree_under_the_thesis() {
 fn report_embeds_every_record() {
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("report.html");
-    let out = argmine()
-        .arg("report")
-        .arg(data("graphs.jsonl"))
-        .arg("-o")
-        .arg(&html)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        argmine()
+            .arg("report")
+            .arg(data("graphs.jsonl"))
+            .arg("-o")
+            .arg(&html),
     );
     let page = std::fs::read_to_string(&html).unwrap();
     let start = page.find("type=\"application/json\">").unwrap() + 24;

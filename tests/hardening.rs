@@ -1,12 +1,10 @@
 //! Hostile input: every bad record becomes a clear error record (id, kind, message) or a
 //! documented normalisation, nothing panics, and every good record still comes out, in order.
 
-use serde_json::{json, Value};
-use std::process::Command;
+mod common;
 
-fn argmine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_argmine"))
-}
+use common::{argmine, jsonl};
+use serde_json::{json, Value};
 
 #[test]
 fn hostile_jsonl_records_are_reported_one_by_one() {
@@ -42,11 +40,7 @@ fn hostile_jsonl_records_are_reported_one_by_one() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let records: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = jsonl(&out.stdout);
     assert_eq!(records.len(), lines.len(), "one record per input line");
     let kind = |i: usize| {
         records[i]["error"]["kind"]
@@ -117,9 +111,9 @@ fn a_50_mb_article_is_too_large_and_the_next_one_still_comes_out() {
     let huge = "All work and no play makes a long article. ".repeat(50 * 1024 * 1024 / 43);
     std::fs::write(dir.path().join("a-huge.txt"), &huge).unwrap();
     std::fs::write(dir.path().join("b-small.txt"), "The council must act now.").unwrap();
-    let jsonl = dir.path().join("c.jsonl");
+    let file = dir.path().join("c.jsonl");
     std::fs::write(
-        &jsonl,
+        &file,
         format!(
             "{}\n{}\n",
             json!({"id": "huge-line", "text": huge}),
@@ -129,11 +123,7 @@ fn a_50_mb_article_is_too_large_and_the_next_one_still_comes_out() {
     .unwrap();
     let out = argmine().arg("mine").arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let records: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = jsonl(&out.stdout);
     let summary: Vec<(&str, &str)> = records
         .iter()
         .map(|r| {

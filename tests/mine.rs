@@ -1,25 +1,12 @@
 //! End-to-end tests of `argmine mine` with the bundled model.
 
+mod common;
+
+use common::{argmine, jsonl, repo, run_ok};
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-fn argmine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_argmine"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn records(stdout: &[u8]) -> Vec<Value> {
-    std::str::from_utf8(stdout)
-        .expect("output is UTF-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
-        .collect()
-}
+use std::path::Path;
+use std::process::Stdio;
 
 fn mine(inputs: &[&Path]) -> (i32, Vec<Value>, String) {
     let out = argmine()
@@ -29,13 +16,13 @@ fn mine(inputs: &[&Path]) -> (i32, Vec<Value>, String) {
         .expect("argmine runs");
     (
         out.status.code().unwrap_or(-1),
-        records(&out.stdout),
+        jsonl(&out.stdout),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(root().join("docs/output.schema.json")).unwrap();
+    let text = std::fs::read_to_string(repo("docs/output.schema.json")).unwrap();
     jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
 }
 
@@ -49,7 +36,7 @@ fn slice(text: &str, start: u64, end: u64) -> String {
 
 #[test]
 fn samples_validate_against_the_schema_and_offsets_slice_back() {
-    let samples = root().join("datasets/samples");
+    let samples = repo("datasets/samples");
     let (code, recs, stderr) = mine(&[&samples]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(recs.len(), 6);
@@ -72,7 +59,7 @@ fn samples_validate_against_the_schema_and_offsets_slice_back() {
 
 #[test]
 fn seed_oped_keeps_every_sentence_and_flags_related_publications() {
-    let seed = root().join("datasets/samples/north-korea-oped.txt");
+    let seed = repo("datasets/samples/north-korea-oped.txt");
     let (code, recs, stderr) = mine(&[&seed]);
     assert_eq!(code, 0, "{stderr}");
     let rec = &recs[0];
@@ -116,7 +103,7 @@ fn seed_oped_keeps_every_sentence_and_flags_related_publications() {
 
 #[test]
 fn bad_records_are_reported_and_good_ones_still_come_out() {
-    let data = root().join("tests/data");
+    let data = repo("tests/data");
     let (code, recs, stderr) = mine(&[&data.join("mixed.jsonl"), &data.join("bad-utf8.jsonl")]);
     assert_eq!(code, 1, "some records failed: exit 1");
     let summary: Vec<(String, Option<String>)> = recs
@@ -164,14 +151,14 @@ fn works_in_a_pipe_from_standard_input() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let recs = records(&out.stdout);
+    let recs = jsonl(&out.stdout);
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0]["sentences"].as_array().unwrap().len(), 2);
 }
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {
-    let samples = root().join("datasets/samples");
+    let samples = repo("datasets/samples");
     let mut child = argmine()
         .arg("mine")
         .arg(&samples)
@@ -212,15 +199,14 @@ fn output_file_and_input_order_are_kept() {
         .collect();
     std::fs::write(&input, lines.join("\n")).unwrap();
     let output = dir.path().join("out.jsonl");
-    let status = argmine()
-        .args(["mine", "--batch-size", "7"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&output)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let recs = records(&std::fs::read(&output).unwrap());
+    run_ok(
+        argmine()
+            .args(["mine", "--batch-size", "7"])
+            .arg(&input)
+            .arg("-o")
+            .arg(&output),
+    );
+    let recs = jsonl(&std::fs::read(&output).unwrap());
     let ids: Vec<&str> = recs.iter().map(|r| r["id"].as_str().unwrap()).collect();
     let expected: Vec<String> = (0..40).map(|i| format!("a{i}")).collect();
     assert_eq!(ids, expected);
@@ -228,7 +214,7 @@ fn output_file_and_input_order_are_kept() {
 
 #[test]
 fn html_pages_give_title_and_body_without_scripts_or_navigation() {
-    let page = root().join("tests/data/page.html");
+    let page = repo("tests/data/page.html");
     let (code, recs, stderr) = mine(&[&page]);
     assert_eq!(code, 0, "{stderr}");
     let rec = &recs[0];

@@ -1,20 +1,16 @@
 //! Runs that are sharded, killed, interrupted or resumed lose nothing and duplicate nothing,
 //! and output does not depend on the thread count or the batch size.
 
+mod common;
+
+use common::{argmine, repo, run_ok};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn argmine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_argmine"))
-}
-
 /// A corpus of `n` short articles built from the written news sentences, one JSONL record each.
 fn corpus(dir: &Path, n: usize) -> PathBuf {
-    let source = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/news-written/part-a.jsonl"),
-    )
-    .unwrap();
+    let source = std::fs::read_to_string(repo("datasets/news-written/part-a.jsonl")).unwrap();
     let sentences: Vec<String> = source
         .lines()
         .flat_map(|l| {
@@ -43,20 +39,14 @@ fn corpus(dir: &Path, n: usize) -> PathBuf {
 }
 
 fn mine(input: &Path, output: &Path, extra: &[&str]) -> std::process::Output {
-    let out = argmine()
-        .arg("mine")
-        .arg(input)
-        .arg("-o")
-        .arg(output)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    run_ok(
+        argmine()
+            .arg("mine")
+            .arg(input)
+            .arg("-o")
+            .arg(output)
+            .args(extra),
+    )
 }
 
 fn lines(path: &Path) -> usize {

@@ -7,46 +7,29 @@
 //! Needs `chromium` (Debian package) and `npm ci --prefix tests/browser`; `scripts/test` sets
 //! both up.
 
-use std::path::Path;
+mod common;
+
+use common::{argmine, repo, run_ok};
 use std::process::Command;
 
 #[test]
 fn report_of_the_samples_works_in_headless_chromium() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out_dir = root.join("target/report-test");
+    let out_dir = repo("target/report-test");
     std::fs::create_dir_all(&out_dir).unwrap();
     let graphs = out_dir.join("graphs.jsonl");
     let report = out_dir.join("report.html");
-    let bin = env!("CARGO_BIN_EXE_argmine");
-    let mined = Command::new(bin)
-        .arg("mine")
-        .arg(root.join("datasets/samples"))
-        .arg("-o")
-        .arg(&graphs)
-        .output()
-        .unwrap();
-    assert!(
-        mined.status.success(),
-        "{}",
-        String::from_utf8_lossy(&mined.stderr)
+    run_ok(
+        argmine()
+            .arg("mine")
+            .arg(repo("datasets/samples"))
+            .arg("-o")
+            .arg(&graphs),
     );
-    let written = Command::new(bin)
-        .arg("report")
-        .arg(&graphs)
-        .arg("-o")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        written.status.success(),
-        "{}",
-        String::from_utf8_lossy(&written.stderr)
-    );
+    run_ok(argmine().arg("report").arg(&graphs).arg("-o").arg(&report));
 
-    let script = root.join("tests/browser/report.test.mjs");
+    let script = repo("tests/browser/report.test.mjs");
     assert!(
-        root.join("tests/browser/node_modules/playwright-core")
-            .is_dir(),
+        repo("tests/browser/node_modules/playwright-core").is_dir(),
         "playwright-core is not installed: run `npm ci --prefix tests/browser` (scripts/test does)"
     );
     let browser = Command::new("node")

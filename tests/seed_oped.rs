@@ -1,23 +1,14 @@
 //! Acceptance on the seed op-ed ("Biden Must Recalibrate Policy on North Korea", held out of
 //! every training set): the graph the bundled model builds for it.
 
+mod common;
+
+use common::{argmine, repo, run_ok};
 use serde_json::Value;
-use std::process::Command;
 
 fn mined_seed() -> Value {
-    let seed = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/samples/north-korea-oped.txt"
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_argmine"))
-        .args(["mine", seed])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let seed = repo("datasets/samples/north-korea-oped.txt");
+    let out = run_ok(argmine().arg("mine").arg(seed));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

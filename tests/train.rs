@@ -1,22 +1,15 @@
 //! `argmine train` and `argmine eval` end to end, on a small slice of the committed datasets.
 //! The shipped model serves as the base encoder, so the test needs nothing outside the repo.
 
+mod common;
+
+use common::{argmine, repo, run_ok};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
-
-fn argmine() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_argmine"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     let dir = tempfile::tempdir().unwrap();
-    let rows = std::fs::read_to_string(root().join("datasets/news-written.jsonl")).unwrap();
+    let rows = std::fs::read_to_string(repo("datasets/news-written.jsonl")).unwrap();
     let pick = |split: &str, n: usize| -> Vec<&str> {
         rows.lines()
             .filter(|l| l.contains(&format!("\"split\":\"{split}\"")))
@@ -28,16 +21,15 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     let data = dir.path().join("tiny.jsonl");
     std::fs::write(&data, tiny.join("\n")).unwrap();
     let out = dir.path().join("model");
-    let status = argmine()
-        .args(["train", "--epochs", "1", "--data"])
-        .arg(&data)
-        .arg("--base")
-        .arg(root().join("models/argmine-minilm"))
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    run_ok(
+        argmine()
+            .args(["train", "--epochs", "1", "--data"])
+            .arg(&data)
+            .arg("--base")
+            .arg(repo("models/argmine-minilm"))
+            .arg("--out")
+            .arg(&out),
+    );
     for file in [
         "argmine.json",
         "config.json",
@@ -62,17 +54,12 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         serde_json::from_slice(&std::fs::read(out.join("training.json")).unwrap()).unwrap();
     assert!(["frozen", "fine-tuned"].contains(&report["kept"].as_str().unwrap()));
 
-    let eval = argmine()
-        .args(["eval", "--split", "dev", "--json", "--data"])
-        .arg(&data)
-        .arg("--model")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        eval.status.success(),
-        "{}",
-        String::from_utf8_lossy(&eval.stderr)
+    let eval = run_ok(
+        argmine()
+            .args(["eval", "--split", "dev", "--json", "--data"])
+            .arg(&data)
+            .arg("--model")
+            .arg(&out),
     );
     let metrics: Value = serde_json::from_slice(&eval.stdout).unwrap();
     let all = &metrics["all"];
@@ -89,17 +76,12 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
 
     // the graph tasks score the same slice
     let graph_eval = |task: &str| -> Value {
-        let out = argmine()
-            .args(["eval", "--task", task, "--split", "dev", "--json", "--data"])
-            .arg(&data)
-            .arg("--model")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = run_ok(
+            argmine()
+                .args(["eval", "--task", task, "--split", "dev", "--json", "--data"])
+                .arg(&data)
+                .arg("--model")
+                .arg(&out),
         );
         serde_json::from_slice::<Value>(&out.stdout).unwrap()["argmine-news-written"].clone()
     };
@@ -114,12 +96,11 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
 
 #[test]
 fn segmenter_reproduces_the_gold_sentences_of_the_written_articles() {
-    let out = argmine()
-        .args(["eval", "--task", "segment", "--json", "--data"])
-        .arg(root().join("datasets/news-written"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = run_ok(
+        argmine()
+            .args(["eval", "--task", "segment", "--json", "--data"])
+            .arg(repo("datasets/news-written")),
+    );
     let m: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(m["gold_sentences"].as_u64().unwrap() > 2500);
     assert!(m["f1"].as_f64().unwrap() > 0.97, "boundary F1 {}", m["f1"]);
