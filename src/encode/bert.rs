@@ -209,7 +209,12 @@ impl Bert {
         let x = l
             .attention_norm
             .forward(&(l.attention_out.forward(&context)? + x)?)?;
-        let inner = l.intermediate.forward(&x)?.gelu_erf()?;
+        let inner = l.intermediate.forward(&x)?;
+        let inner = if self.differentiable {
+            inner.gelu_erf()?
+        } else {
+            super::kernels::gelu(&inner)?
+        };
         l.output_norm.forward(&(l.output.forward(&inner)? + x)?)
     }
 }

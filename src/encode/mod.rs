@@ -19,6 +19,7 @@
 
 pub mod bert;
 pub mod candle;
+pub mod kernels;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 #[cfg(feature = "tch")]
