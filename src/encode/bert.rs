@@ -7,10 +7,12 @@
 //! textbook port:
 //! - the query, key and value projections are concatenated at load time into one `[3h, h]`
 //!   matrix, so each layer does one large matmul instead of three small ones;
-//! - the model is built either for inference, with candle's fused layer-norm and softmax
-//!   kernels, or `differentiable`, with the same functions written as plain tensor ops, because
-//!   the fused kernels have no backward pass and would silently cut gradients during training.
+//! - the model is built either for inference, with fused kernels (candle's layer norm, and
+//!   the attention softmax and GELU of [`super::kernels`]), or `differentiable`, with the same
+//!   functions written as plain tensor ops, because the fused kernels have no backward pass and
+//!   would silently cut gradients during training.
 
+use super::kernels;
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::Deserialize;
@@ -199,11 +201,11 @@ impl Bert {
         let q = (qkv.get(0)?.contiguous()? * (1.0 / (d as f64).sqrt()))?;
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
-        let scores = q.matmul(&k.t()?)?.broadcast_add(bias)?;
+        let scores = q.matmul(&k.t()?)?;
         let probs = if self.differentiable {
-            candle_nn::ops::softmax(&scores, D::Minus1)?
+            candle_nn::ops::softmax(&scores.broadcast_add(bias)?, D::Minus1)?
         } else {
-            candle_nn::ops::softmax_last_dim(&scores)?
+            kernels::masked_softmax(&scores, bias)?
         };
         let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
         let x = l
@@ -213,7 +215,7 @@ impl Bert {
         let inner = if self.differentiable {
             inner.gelu_erf()?
         } else {
-            super::kernels::gelu(&inner)?
+            kernels::gelu(&inner)?
         };
         l.output_norm.forward(&(l.output.forward(&inner)? + x)?)
     }

@@ -1,14 +1,19 @@
 //! Element-wise kernels for the inference-mode encoder ([`crate::encode::bert`]).
 //!
-//! candle computes GELU one element at a time through libm's `erff`, whose branches keep the
-//! compiler from vectorising the loop; in a profile of `argmine bench` that was an eighth of the
-//! run (docs/benchmarks.md). [`gelu`] computes the same exact-erf GELU with a branch-free
-//! rational approximation of erf, in a loop the compiler vectorises. The approximation is the
-//! one Eigen and XLA use for f32: the input clamped to [−4, 4] (erf is ±1 in f32 beyond), an
-//! odd degree-13 numerator over an even degree-8 denominator; its largest error against erf
-//! in f64 is 4.3e-7. Training keeps candle's `gelu_erf`, which has a backward pass.
+//! candle computes GELU and the softmax's exponentials one element at a time through libm
+//! (`erff`, `expf`), whose branches keep the compiler from vectorising the loops; in a profile
+//! of `argmine bench` they took 13 % and 6 % of the run (docs/benchmarks.md). The kernels here
+//! compute the same functions branch-free, in loops the compiler vectorises:
+//! - [`gelu`]: erf as the rational approximation Eigen and XLA use for f32 (the input clamped
+//!   to [−4, 4], where erf reaches ±1 in f32; an odd degree-13 numerator over an even degree-8
+//!   denominator), within 4.3e-7 of erf in f64;
+//! - [`masked_softmax`]: the attention softmax with the padding bias added in the same pass;
+//!   exp by Cody–Waite range reduction (x = n·ln 2 + r) and Cephes' degree-6 polynomial for
+//!   e^r, within 2 ulp.
+//!
+//! Training keeps candle's ops, which have backward passes.
 
-use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor};
 use std::f32::consts::FRAC_1_SQRT_2;
 
 /// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)) (Hendrycks and Gimpel 2016, arXiv:1606.08415), the
@@ -39,6 +44,97 @@ impl CustomOp1 for Gelu {
             .collect();
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
+}
+
+/// softmax(scores + bias) over the last dimension: the attention weights, with `scores`
+/// `[batch, heads, queries, keys]` and `bias` `[batch, 1, 1, keys]` (0 on real tokens, a large
+/// negative value on padding). Tensors other than f32 on the CPU go through candle's ops.
+pub fn masked_softmax(scores: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    if scores.device().is_cpu() && scores.dtype() == DType::F32 && bias.dtype() == DType::F32 {
+        scores
+            .contiguous()?
+            .apply_op2_no_bwd(&bias.contiguous()?, &MaskedSoftmax)
+    } else {
+        candle_nn::ops::softmax_last_dim(&scores.broadcast_add(bias)?)
+    }
+}
+
+struct MaskedSoftmax;
+
+impl CustomOp2 for MaskedSoftmax {
+    fn name(&self) -> &'static str {
+        "argmine-masked-softmax"
+    }
+
+    fn cpu_fwd(
+        &self,
+        scores: &CpuStorage,
+        scores_layout: &Layout,
+        bias: &CpuStorage,
+        bias_layout: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(scores), CpuStorage::F32(bias), Some(s), Some(b)) = (
+            scores,
+            bias,
+            scores_layout.contiguous_offsets(),
+            bias_layout.contiguous_offsets(),
+        ) else {
+            bail!("argmine-masked-softmax needs contiguous f32 tensors");
+        };
+        let (batch, heads, queries, keys) = scores_layout.shape().dims4()?;
+        if bias_layout.shape().dims() != [batch, 1, 1, keys] {
+            bail!(
+                "attention bias of shape {:?} for scores of shape {:?}",
+                bias_layout.shape(),
+                scores_layout.shape()
+            );
+        }
+        let (scores, bias) = (&scores[s.0..s.1], &bias[b.0..b.1]);
+        let mut out = vec![0f32; scores.len()];
+        let rows = scores.chunks_exact(keys).zip(out.chunks_exact_mut(keys));
+        for (r, (row, weights)) in rows.enumerate() {
+            let bias = &bias[r / (heads * queries) * keys..][..keys];
+            let mut max = f32::NEG_INFINITY;
+            for ((w, &s), &b) in weights.iter_mut().zip(row).zip(bias) {
+                *w = s + b;
+                max = max.max(*w);
+            }
+            for w in weights.iter_mut() {
+                *w = exp(*w - max);
+            }
+            let scale = 1.0 / weights.iter().sum::<f32>();
+            for w in weights.iter_mut() {
+                *w *= scale;
+            }
+        }
+        Ok((CpuStorage::F32(out), scores_layout.shape().clone()))
+    }
+}
+
+/// e^x for x ≤ 0 (softmax inputs after the row maximum is subtracted), within 2 ulp; inputs
+/// below −87 give e^−87 ≈ 1.6e-38 instead of a denormal or 0.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2²³ rounds to the nearest integer without a rounding
+    // instruction that older x86 lacks.
+    const ROUND: f32 = 12_582_912.0;
+    const P: [f32; 6] = [
+        1.987_569_1e-4,
+        1.398_199_9e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        0.166_666_65,
+        0.5,
+    ];
+    let x = x.max(-87.0);
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = P[1..].iter().fold(P[0], |p, &c| p * r + c);
+    let e = p * r * r + r + 1.0;
+    // 2ⁿ from its exponent bits; n ≥ −126 after the clamp, so 2ⁿ is a normal number.
+    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// erf(x) to within 4.3e-7, without branches.
@@ -82,22 +178,71 @@ mod tests {
     }
 
     #[test]
+    fn exp_is_within_two_ulp_of_f64() {
+        for i in 0..=870_000 {
+            let x = -(i as f32) * 1e-4;
+            let exact = (x as f64).exp();
+            let ulp = f32::EPSILON as f64 * exact;
+            let error = (exp(x) as f64 - exact).abs();
+            assert!(
+                error <= 2.0 * ulp,
+                "exp({x}) = {}, expected {exact}",
+                exp(x)
+            );
+        }
+    }
+
+    #[test]
+    fn masked_softmax_matches_candles_softmax_of_the_biased_scores() {
+        let (batch, heads, queries, keys) = (3, 4, 5, 7);
+        let n = batch * heads * queries * keys;
+        let values: Vec<f32> = (0..n)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
+            .collect();
+        let scores = Tensor::from_vec(values, (batch, heads, queries, keys), &Device::Cpu).unwrap();
+        // batch 1 has two padded keys
+        let mut mask = vec![0f32; batch * keys];
+        mask[keys + 5..2 * keys].fill(-1e4);
+        let bias = Tensor::from_vec(mask, (batch, 1, 1, keys), &Device::Cpu).unwrap();
+        let expected =
+            candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&bias).unwrap()).unwrap();
+        // also from a non-contiguous view of the same scores
+        let transposed = scores
+            .transpose(2, 3)
+            .unwrap()
+            .contiguous()
+            .unwrap()
+            .transpose(2, 3)
+            .unwrap();
+        for scores in [scores, transposed] {
+            let ours = masked_softmax(&scores, &bias).unwrap();
+            assert!(largest_difference(&ours, &expected) < 1e-6);
+            let padded = ours.get(1).unwrap().narrow(2, 5, 2).unwrap();
+            assert!(padded.sum_all().unwrap().to_scalar::<f32>().unwrap() < 1e-30);
+        }
+    }
+
+    fn largest_difference(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    #[test]
     fn gelu_matches_candles_exact_gelu_on_any_layout() {
         let values: Vec<f32> = (0..4096).map(|i| (i as f32 - 2048.0) / 200.0).collect();
         let x = Tensor::from_vec(values, (64, 64), &Device::Cpu).unwrap();
         for x in [x.clone(), x.t().unwrap()] {
             let ours = gelu(&x).unwrap();
             assert_eq!(ours.dims(), x.dims());
-            let diff = (ours - x.gelu_erf().unwrap())
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let diff = largest_difference(&ours, &x.gelu_erf().unwrap());
             assert!(diff < 2e-6, "largest difference {diff}");
         }
     }
