@@ -14,7 +14,7 @@ use crate::export::Sink;
 use crate::ingest::{Failure, Ingested};
 use crate::model::Model;
 use crate::segment::boilerplate::BoilerplateDetector;
-use crate::segment::{slice_chars, Segmenter, Span, SrxSegmenter};
+use crate::segment::{Segmenter, Span, SrxSegmenter};
 use crate::types::{Article, ErrorKind, Label, MinedArticle, Record, Scores, Sentence, Title};
 use ndarray::{s, Array2};
 use rayon::prelude::*;
@@ -200,10 +200,7 @@ impl Pipeline {
                 ),
             ));
         }
-        let texts: Vec<&str> = spans
-            .iter()
-            .map(|s| slice_chars(&article.text, s.start, s.end))
-            .collect();
+        let texts: Vec<&str> = spans.iter().map(|s| s.text(&article.text)).collect();
         let standalone: Vec<bool> = (0..spans.len())
             .map(|i| {
                 let para = spans[i].paragraph;
@@ -231,7 +228,7 @@ impl Pipeline {
         let mut tokens = segmented
             .spans
             .iter()
-            .map(|s| tokenize(slice_chars(&article.text, s.start, s.end)))
+            .map(|s| tokenize(s.text(&article.text)))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(title) = &article.title {
             tokens.push(tokenize(title)?);
@@ -318,7 +315,7 @@ impl Pipeline {
                     start: span.start,
                     end: span.end,
                     paragraph: span.paragraph,
-                    text: slice_chars(&article.text, span.start, span.end).to_string(),
+                    text: span.text(&article.text).to_string(),
                     label,
                     confidence,
                     scores,

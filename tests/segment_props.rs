@@ -54,6 +54,7 @@ proptest! {
             prop_assert!(!chars[s.start].is_whitespace() && !chars[s.end - 1].is_whitespace(), "{s:?} in {t:?}");
             let slice = slice_chars(&t, s.start, s.end);
             prop_assert_eq!(slice.chars().count(), s.end - s.start);
+            prop_assert_eq!(s.text(&t), slice, "byte and code-point offsets disagree");
             covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
             last_end = s.end;
             last_paragraph = s.paragraph;

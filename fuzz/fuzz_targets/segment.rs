@@ -13,6 +13,7 @@ fuzz_target!(|text: &str| {
         assert!(last <= span.start && span.start < span.end && span.end <= chars);
         let s = slice_chars(text, span.start, span.end);
         assert_eq!(s.trim(), s);
+        assert_eq!(span.text(text), s);
         last = span.end;
     }
 });

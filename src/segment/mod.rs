@@ -15,12 +15,24 @@ pub mod boilerplate;
 use crate::error::Result;
 use std::str::FromStr;
 
-/// A sentence span: `[start, end)` in code points, and the paragraph it belongs to.
+/// A sentence span: `[start, end)` in code points, the same range in bytes, and the paragraph
+/// it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
+    pub byte_start: usize,
+    pub byte_end: usize,
     pub paragraph: usize,
+}
+
+impl Span {
+    /// The sentence in `text`, the text it was segmented from. Slicing by bytes keeps this
+    /// O(1): [`slice_chars`] walks the text from its start, which over all the sentences of a
+    /// long article is quadratic.
+    pub fn text<'a>(&self, text: &'a str) -> &'a str {
+        &text[self.byte_start..self.byte_end]
+    }
 }
 
 /// Splits text into sentence spans. Spans are in order, do not overlap, never start or end with
@@ -64,6 +76,8 @@ impl Segmenter for SrxSegmenter {
                 spans.push(Span {
                     start: offsets.to_chars(byte_start),
                     end: offsets.to_chars(byte_end),
+                    byte_start,
+                    byte_end,
                     paragraph,
                 });
             }

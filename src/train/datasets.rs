@@ -369,7 +369,7 @@ pub fn convert_ibm(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
         let sentences: Vec<&str> = segmenter
             .segment(&text)
             .iter()
-            .map(|s| slice_chars(&text, s.start, s.end))
+            .map(|s| s.text(&text))
             .collect();
         let normalised: Vec<String> = sentences.iter().map(|s| normalise(s)).collect();
         let matches = |n: &str, e: &str| e.len() >= 20 && (e.contains(n) || n.contains(e));
