@@ -157,10 +157,7 @@ impl Pipeline {
         let ok: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
         let (mut encoded, _) = self.encode(&ok);
         encoded.reverse(); // popped in order below
-        let paired: Vec<(
-            Result<Prepared, Failure>,
-            Option<Result<Array2<f32>, String>>,
-        )> = prepared
+        let paired: Vec<_> = prepared
             .into_iter()
             .map(|p| {
                 let e = p

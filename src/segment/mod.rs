@@ -74,8 +74,8 @@ impl Segmenter for SrxSegmenter {
                 let byte_start = para_start + range.start + trimmed_start;
                 let byte_end = byte_start + trimmed.len();
                 spans.push(Span {
-                    start: offsets.to_chars(byte_start),
-                    end: offsets.to_chars(byte_end),
+                    start: offsets.advance_to(byte_start),
+                    end: offsets.advance_to(byte_end),
                     byte_start,
                     byte_end,
                     paragraph,
@@ -141,8 +141,8 @@ impl<'a> CharOffsets<'a> {
         }
     }
 
-    /// `byte` must not be smaller than the previous call's.
-    fn to_chars(&mut self, byte: usize) -> usize {
+    /// The code-point offset of `byte`, which must not be smaller than the previous call's.
+    fn advance_to(&mut self, byte: usize) -> usize {
         self.chars += self.text[self.byte..byte].chars().count();
         self.byte = byte;
         self.chars

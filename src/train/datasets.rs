@@ -661,6 +661,34 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
         .collect()
 }
 
+/// Rebuilds an article's text from its labelled sentences and returns it with the gold
+/// sentence spans, in code points: the reference for measuring the segmenter. Sentences of a
+/// paragraph are joined by a space, paragraphs by a blank line, and a line without closing
+/// punctuation (a heading, a byline, a list item) ends with a line break, as on a page.
+pub fn written_text_and_spans(article: &WrittenArticle) -> (String, Vec<(usize, usize)>) {
+    let mut text = String::new();
+    let mut chars = 0;
+    let mut spans = Vec::new();
+    let mut paragraph = None;
+    for s in &article.sentences {
+        let open_line = !text.ends_with(['.', '!', '?', '…', '"', '”', '’', ')', ']']);
+        let sep = match paragraph {
+            None => "",
+            Some(p) if p != s.paragraph => "\n\n",
+            Some(_) if open_line => "\n",
+            Some(_) => " ",
+        };
+        text.push_str(sep);
+        chars += sep.chars().count();
+        let len = s.text.chars().count();
+        spans.push((chars, chars + len));
+        text.push_str(&s.text);
+        chars += len;
+        paragraph = Some(s.paragraph);
+    }
+    (text, spans)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,32 +722,4 @@ mod tests {
         assert_eq!(train_or_dev("x", 0), Split::Train);
         assert_eq!(train_or_dev("x", 100), Split::Dev);
     }
-}
-
-/// Rebuilds an article's text from its labelled sentences and returns it with the gold
-/// sentence spans, in code points: the reference for measuring the segmenter. Sentences of a
-/// paragraph are joined by a space, paragraphs by a blank line, and a line without closing
-/// punctuation (a heading, a byline, a list item) ends with a line break, as on a page.
-pub fn written_text_and_spans(article: &WrittenArticle) -> (String, Vec<(usize, usize)>) {
-    let mut text = String::new();
-    let mut chars = 0;
-    let mut spans = Vec::new();
-    let mut paragraph = None;
-    for s in &article.sentences {
-        let open_line = !text.ends_with(['.', '!', '?', '…', '"', '”', '’', ')', ']']);
-        let sep = match paragraph {
-            None => "",
-            Some(p) if p != s.paragraph => "\n\n",
-            Some(_) if open_line => "\n",
-            Some(_) => " ",
-        };
-        text.push_str(sep);
-        chars += sep.chars().count();
-        let len = s.text.chars().count();
-        spans.push((chars, chars + len));
-        text.push_str(&s.text);
-        chars += len;
-        paragraph = Some(s.paragraph);
-    }
-    (text, spans)
 }

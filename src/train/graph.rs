@@ -280,13 +280,17 @@ pub fn evaluate_links(
 /// Thresholds tried for [`LinkConfig::threshold`].
 const THRESHOLDS: [f32; 9] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
 
+/// The features of a document's thesis candidates, and which candidate is the gold thesis
+/// (`None` when the gold thesis is not among them).
+type ThesisProblem = (Vec<[f32; THESIS_FEATURES]>, Option<usize>);
+
 /// Candidates and the gold candidate of a document, with nodes as at inference (the units the
 /// classifier labels argumentative). `None` when the document has no gold thesis.
 fn thesis_problem(
     scorer: &LinkScorer,
     data: &Embedded,
     doc: &Doc,
-) -> Result<Option<(Vec<[f32; THESIS_FEATURES]>, Option<usize>)>> {
+) -> Result<Option<ThesisProblem>> {
     let Some(gold) = gold_thesis(data.rows, doc) else {
         return Ok(None);
     };

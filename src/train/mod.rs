@@ -256,6 +256,9 @@ pub fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> candle_core::Result<Tensor>
     x * Tensor::from_vec(mask, x.shape(), x.device())?
 }
 
+/// A dev score, the score per source, and a copy of the weights that reached it.
+type Checkpoint = (f64, BTreeMap<String, f64>, HashMap<String, Tensor>);
+
 /// Trains the context head on fixed features with AdamW and early stopping on dev.
 pub fn train_head(
     train_x: &Array2<f32>,
@@ -287,7 +290,7 @@ pub fn train_head(
     let width = train_x.ncols();
     let mut rng = Rng::new(settings.seed);
     let mut order: Vec<usize> = (0..train_rows.len()).collect();
-    let mut best: Option<(f64, BTreeMap<String, f64>, HashMap<String, Tensor>)> = None;
+    let mut best: Option<Checkpoint> = None;
     let mut since_best = 0;
     let mut epochs_run = 0;
     for epoch in 0..settings.epochs {
