@@ -1,6 +1,7 @@
 //! The `argmine` command line: argument parsing, progress display and exit codes.
 
 use anyhow::{Context, Result};
+use argmine::encode::candle::use_batch_parallelism;
 use argmine::export::Durable;
 use argmine::ingest::{ingested_id, read_inputs, IngestOptions};
 use argmine::train::datasets::{self, Split};
@@ -320,20 +321,10 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-/// Thread set-up for mining: a pool of `--threads` (default: all cores) that encodes one
-/// batch per thread, with candle's per-op threading switched off. candle splits every op
-/// across all cores (matrix products read `RAYON_NUM_THREADS`, element-wise ops
-/// `CANDLE_NUM_THREADS`), and each of a batch's `rows × heads` small attention products is a
-/// separate parallel call, so synchronisation eats much of the gain; whole batches in parallel
-/// are faster (docs/benchmarks.md). The other backends ignore these variables and thread
-/// inside each run. Training and `eval` keep candle's per-op threading: they encode one batch
-/// at a time.
+/// Thread set-up for mining (see [`use_batch_parallelism`]). Called before anything has
+/// started a thread.
 fn set_inference_threads(threads: Option<usize>) -> Result<()> {
-    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    // Called before anything has started a thread, so changing the environment is sound.
-    std::env::set_var("RAYON_NUM_THREADS", "1");
-    std::env::set_var("CANDLE_NUM_THREADS", "1");
-    set_threads(Some(n))
+    use_batch_parallelism(threads).context("cannot configure the thread pool")
 }
 
 fn progress_bar(template: &str) -> ProgressBar {

@@ -1,12 +1,14 @@
 //! What every bench loads: the bundled model and the sample articles.
 #![allow(dead_code)] // each bench uses part of it
 
+use argmine::encode::candle::use_batch_parallelism;
 use argmine::encode::Backend;
 use argmine::ingest::{read_inputs, IngestOptions};
 use argmine::model::Model;
 use argmine::pipeline::{Pipeline, PipelineOptions, Prepared};
 use argmine::types::Article;
 use std::path::PathBuf;
+use std::sync::Once;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,8 +25,10 @@ pub fn samples() -> Vec<Article> {
 }
 
 /// The pipeline over the bundled model on `backend`, with `batch_size` sentences per encoder
-/// batch.
+/// batch, and the threads set up as `argmine mine` sets them up.
 pub fn pipeline(backend: Backend, batch_size: usize) -> Pipeline {
+    static THREADS: Once = Once::new();
+    THREADS.call_once(|| use_batch_parallelism(None).expect("the first use of the thread pool"));
     let options = PipelineOptions {
         batch_size,
         ..PipelineOptions::default()

@@ -12,6 +12,28 @@ use candle_nn::VarBuilder;
 use ndarray::Array2;
 use std::path::Path;
 
+/// Sets up the threads for mining: a global rayon pool of `threads` (default: all cores) that
+/// encodes one batch per thread, with candle's per-op threading switched off. candle otherwise
+/// splits every op across all cores (matrix products read `RAYON_NUM_THREADS`, element-wise
+/// ops `CANDLE_NUM_THREADS`), and each of a batch's `rows × heads` small attention products is
+/// a separate parallel call, so synchronisation eats much of the gain; whole batches in
+/// parallel are faster (docs/benchmarks.md). The other backends ignore these variables and
+/// thread inside each run. Training and `eval` keep candle's per-op threading: they encode
+/// one batch at a time.
+///
+/// It changes the process environment, so call it before anything has started a thread, and
+/// before anything has used the global rayon pool.
+pub fn use_batch_parallelism(
+    threads: Option<usize>,
+) -> std::result::Result<(), rayon::ThreadPoolBuildError> {
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n.max(1))
+        .build_global()
+}
+
 pub struct CandleEncoder {
     model: Bert,
     hidden: usize,

@@ -82,6 +82,9 @@ try {
 
   // (b) open the article through the search box.
   await page.fill('#q', articleId);
+  // The list is filtered after a short debounce by re-rendering it: wait for that, or the click
+  // may land on an item that is replaced under it.
+  await page.waitForFunction(() => /match/.test(document.querySelector('#count').textContent));
   const item = page.locator(`#list a.item[data-id="${articleId}"]`).first();
   await item.waitFor();
   await item.click();
