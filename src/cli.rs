@@ -147,8 +147,8 @@ pub struct EngineArgs {
 /// Which model, on which encoder backend.
 #[derive(clap::Args)]
 pub struct ModelArgs {
-    /// Model directory.
-    #[arg(long, default_value = argmine::model::DEFAULT_MODEL_DIR)]
+    /// Model directory; `ARGMINE_MODEL` sets it for a binary installed away from the checkout.
+    #[arg(long, env = "ARGMINE_MODEL", default_value = argmine::model::DEFAULT_MODEL_DIR)]
     pub model: PathBuf,
     /// Encoder backend: candle, onnx, onnx-int8 or tch (the onnx ones need a build with
     /// `--features onnx`, ORT_DYLIB_PATH, and scripts/export-onnx.py run on the model; tch a

@@ -189,6 +189,21 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn model_directory_comes_from_argmine_model_when_not_given() {
+    let out = argmine()
+        .args(["mine", "x.jsonl"])
+        .env("ARGMINE_MODEL", "/nonexistent-model-dir")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot load the model") && stderr.contains("/nonexistent-model-dir"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn output_file_and_input_order_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
