@@ -127,10 +127,15 @@ fn bucketed_batches(lengths: &[usize], batch_size: usize, rng: &mut Rng) -> Vec<
     batches
 }
 
+/// The encoder that fine-tuning starts from: its weights (as f32), configuration and tokenizer.
+pub struct BaseEncoder {
+    pub tensors: HashMap<String, Tensor>,
+    pub config: BertConfig,
+    pub tokenizer: SentenceTokenizer,
+}
+
 pub fn finetune(
-    base_tensors: &HashMap<String, Tensor>,
-    config: &BertConfig,
-    tokenizer: &SentenceTokenizer,
+    base: &BaseEncoder,
     train: &[Row],
     dev: &[Row],
     settings: &FinetuneSettings,
@@ -140,8 +145,9 @@ pub fn finetune(
     let device = Device::Cpu;
     let started = Instant::now();
     let vars = VarMap::new();
+    let (config, tokenizer) = (&base.config, &base.tokenizer);
     let backend = PartlyTrainable {
-        tensors: base_tensors.clone(),
+        tensors: base.tensors.clone(),
         vars: vars.clone(),
     };
     let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, device.clone());
@@ -256,7 +262,7 @@ pub fn finetune(
         }
     }
     let (dev_score, trained) = best.expect("at least one epoch");
-    let mut tensors = base_tensors.clone();
+    let mut tensors = base.tensors.clone();
     tensors.extend(trained);
     Ok(Finetuned {
         tensors,

@@ -432,15 +432,18 @@ pub fn train_model(
         dev.len()
     ));
 
-    let config: crate::encode::bert::Config = read_json(&options.base.join(CONFIG_FILE))?;
-    let tokenizer =
-        SentenceTokenizer::from_file(&options.base.join(TOKENIZER_FILE), options.max_tokens)?;
-    let base_tensors: HashMap<String, Tensor> =
-        candle_core::safetensors::load(options.base.join(ENCODER_FILE), &Device::Cpu)?
+    let base = finetune::BaseEncoder {
+        config: read_json(&options.base.join(CONFIG_FILE))?,
+        tokenizer: SentenceTokenizer::from_file(
+            &options.base.join(TOKENIZER_FILE),
+            options.max_tokens,
+        )?,
+        tensors: candle_core::safetensors::load(options.base.join(ENCODER_FILE), &Device::Cpu)?
             .into_iter()
             .filter(|(_, t)| t.dtype().is_float())
             .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
-            .collect::<candle_core::Result<_>>()?;
+            .collect::<candle_core::Result<_>>()?,
+    };
 
     let fit_head = |tensors: &HashMap<String, Tensor>,
                     stage: &str,
@@ -448,8 +451,8 @@ pub fn train_model(
                     progress: &mut dyn FnMut(&str, usize, usize, f32)|
      -> Result<(TrainedHead, TextEmbeddings)> {
         let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
-        let encoder = crate::encode::candle::CandleEncoder::new(vb, &config, false)?;
-        let emb = TextEmbeddings::of_rows(&all, &tokenizer, &encoder, 64, &mut |d, t| {
+        let encoder = crate::encode::candle::CandleEncoder::new(vb, &base.config, false)?;
+        let emb = TextEmbeddings::of_rows(&all, &base.tokenizer, &encoder, 64, &mut |d, t| {
             progress(stage, d, t, 0.0)
         })?;
         let head = train_head(
@@ -457,7 +460,7 @@ pub fn train_model(
             &train,
             &emb.features(&dev),
             &dev,
-            config.hidden_size,
+            base.config.hidden_size,
             &options.head,
             log,
         )?;
@@ -468,7 +471,7 @@ pub fn train_model(
         Ok((head, emb))
     };
 
-    let (frozen, frozen_emb) = fit_head(&base_tensors, "embed (frozen encoder)", log, progress)?;
+    let (frozen, frozen_emb) = fit_head(&base.tensors, "embed (frozen encoder)", log, progress)?;
     let mut report = TrainReport {
         options: options.clone(),
         train_rows: train.len(),
@@ -482,12 +485,10 @@ pub fn train_model(
         temperature: frozen.config.temperature,
         minutes: 0.0,
     };
-    let mut kept = (base_tensors.clone(), frozen, frozen_emb);
+    let mut kept = (base.tensors.clone(), frozen, frozen_emb);
     if !options.frozen_only {
         let tuned = finetune::finetune(
-            &base_tensors,
-            &config,
-            &tokenizer,
+            &base,
             &train,
             &dev,
             &options.finetune,
@@ -518,7 +519,7 @@ pub fn train_model(
         .collect::<candle_core::Result<_>>()?;
     candle_core::safetensors::save(&f16, out.join(ENCODER_FILE))?;
     kept.1.vars.save(out.join(HEAD_FILE))?;
-    tokenizer.save(&out.join(TOKENIZER_FILE))?;
+    base.tokenizer.save(&out.join(TOKENIZER_FILE))?;
     let copy = |name: &str| {
         std::fs::copy(options.base.join(name), out.join(name)).map_err(|source| {
             crate::Error::Write {
