@@ -298,10 +298,11 @@ impl From<SplitArg> for Split {
 }
 
 impl EngineArgs {
-    /// Sets up the thread pool, then loads the model into a pipeline with these settings
-    /// (`options`' batch size is replaced by `--batch-size`).
+    /// Sets up the threads for mining (see [`use_batch_parallelism`]; nothing has started a
+    /// thread yet), then loads the model into a pipeline with these settings (`options`' batch
+    /// size is replaced by `--batch-size`).
     fn pipeline(&self, options: PipelineOptions) -> Result<Pipeline> {
-        set_inference_threads(self.threads)?;
+        use_batch_parallelism(self.threads).context("cannot configure the thread pool")?;
         let model = self.model.load()?;
         let options = PipelineOptions {
             batch_size: self.batch_size.max(1),
@@ -319,12 +320,6 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
             .context("cannot configure the thread pool")?;
     }
     Ok(())
-}
-
-/// Thread set-up for mining (see [`use_batch_parallelism`]). Called before anything has
-/// started a thread.
-fn set_inference_threads(threads: Option<usize>) -> Result<()> {
-    use_batch_parallelism(threads).context("cannot configure the thread pool")
 }
 
 fn progress_bar(template: &str) -> ProgressBar {

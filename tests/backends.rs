@@ -143,14 +143,12 @@ mod onnx {
     #[test]
     fn a_missing_runtime_library_is_a_clear_error() {
         // Runs in a child process: the library is opened once per process.
-        let out = common::argmine()
-            .args(["mine", "--backend", "onnx"])
-            .arg(repo("datasets/samples/north-korea-oped.txt"))
-            .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = common::run_error(
+            common::argmine()
+                .args(["mine", "--backend", "onnx"])
+                .arg(repo("datasets/samples/north-korea-oped.txt"))
+                .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so"),
+        );
         assert!(
             stderr.contains("cannot load ONNX Runtime from /nonexistent/libonnxruntime.so"),
             "{stderr}"

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{argmine, repo, run_ok};
+use common::{argmine, repo, run_error, run_ok};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -105,14 +105,13 @@ fn brat_spans_match_the_text_and_round_trip() {
 #[test]
 fn export_of_an_unknown_id_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = argmine()
-        .args(["export", "--format", "dot", "--id", "nope", "-o"])
-        .arg(dir.path())
-        .arg(data("graphs.jsonl"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no article with id \"nope\""));
+    let stderr = run_error(
+        argmine()
+            .args(["export", "--format", "dot", "--id", "nope", "-o"])
+            .arg(dir.path())
+            .arg(data("graphs.jsonl")),
+    );
+    assert!(stderr.contains("no article with id \"nope\""));
 }
 
 #[test]

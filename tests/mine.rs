@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{argmine, jsonl, repo, run_ok};
+use common::{argmine, jsonl, repo, run_error, run_ok};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
@@ -178,25 +178,18 @@ fn a_closed_pipe_is_not_an_error() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = argmine().args(["mine"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let out = argmine()
-        .args(["mine", "--model", "/nonexistent", "x.jsonl"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot load the model"));
+    run_error(argmine().args(["mine"]));
+    let stderr = run_error(argmine().args(["mine", "--model", "/nonexistent", "x.jsonl"]));
+    assert!(stderr.contains("cannot load the model"));
 }
 
 #[test]
 fn model_directory_comes_from_argmine_model_when_not_given() {
-    let out = argmine()
-        .args(["mine", "x.jsonl"])
-        .env("ARGMINE_MODEL", "/nonexistent-model-dir")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = run_error(
+        argmine()
+            .args(["mine", "x.jsonl"])
+            .env("ARGMINE_MODEL", "/nonexistent-model-dir"),
+    );
     assert!(
         stderr.contains("cannot load the model") && stderr.contains("/nonexistent-model-dir"),
         "{stderr}"

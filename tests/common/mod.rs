@@ -29,6 +29,15 @@ pub fn run_ok(command: &mut Command) -> Output {
     out
 }
 
+/// Runs `command`, fails the test unless it exits with status 2 (the exit status of an error),
+/// and returns its stderr.
+pub fn run_error(command: &mut Command) -> String {
+    let out = command.output().expect("the command starts");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{command:?}: {stderr}");
+    stderr
+}
+
 /// The records of JSONL output, one per line.
 pub fn jsonl(stdout: &[u8]) -> Vec<Value> {
     std::str::from_utf8(stdout)
