@@ -7,7 +7,7 @@ use argmine::ingest::{ingested_id, read_inputs, IngestOptions};
 use argmine::train::datasets::{self, Split};
 use argmine::train::graph::{self, GraphTraining};
 use argmine::train::{
-    finetune::FinetuneSettings, metrics, HeadTraining, TextEmbeddings, TrainOptions,
+    finetune::FinetuneSettings, metrics, GraphRefit, HeadTraining, TextEmbeddings, TrainOptions,
 };
 use argmine::{encode::Backend, model::Model, Label, Pipeline, PipelineOptions, Record};
 use clap::{Parser, Subcommand};
@@ -219,15 +219,19 @@ pub struct TrainArgs {
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Base model directory (config.json, tokenizer.json, model.safetensors).
-    #[arg(long, required_unless_present = "graph_only")]
+    #[arg(long, required_unless_present_any = ["graph_only", "thesis_only"])]
     pub base: Option<PathBuf>,
     /// Where to write the trained model.
     #[arg(long)]
     pub out: PathBuf,
     /// Retrain only the link and thesis scorers of the model in `--out`, keeping its encoder
     /// and head.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "thesis_only")]
     pub graph_only: bool,
+    /// Refit only the thesis scorer of the model in `--out`, keeping its encoder, head and
+    /// link scorer.
+    #[arg(long)]
+    pub thesis_only: bool,
     #[arg(long, default_value = "argmine-minilm")]
     pub name: String,
     /// Fine-tuning epochs (early stopping may end sooner).
@@ -521,12 +525,20 @@ pub fn train(args: TrainArgs) -> Result<i32> {
             last_tenth = (stage.to_string(), tenth);
         }
     };
-    let Some(base) = args.base.filter(|_| !args.graph_only) else {
-        argmine::train::retrain_graph(&args.out, &args.data, &graph, &mut log, &mut progress)?;
+    let refit = if args.thesis_only {
+        Some(GraphRefit::Thesis)
+    } else if args.graph_only {
+        Some(GraphRefit::LinksAndThesis)
+    } else {
+        None
+    };
+    if let Some(refit) = refit {
+        argmine::train::retrain_graph(&args.out, &args.data, &graph, refit, &mut log, &mut progress)?;
         bar.finish_and_clear();
         eprintln!("graph scorers retrained in {}", args.out.display());
         return Ok(EXIT_OK);
-    };
+    }
+    let base = args.base.context("--base is required")?;
     let options = TrainOptions {
         base,
         data: args.data,
@@ -642,7 +654,7 @@ fn eval_graph(
                 serde_json::to_value(m)?
             }
             _ => {
-                let m = graph::evaluate_thesis(&model.graph, &data, docs)?;
+                let m = graph::evaluate_thesis(&model.graph.links, &model.graph.thesis, &data, docs)?;
                 if m.documents == 0 {
                     continue;
                 }

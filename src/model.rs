@@ -16,7 +16,7 @@ use crate::encode::bert::Config as BertConfig;
 use crate::encode::{Backend, Encoder, SentenceTokenizer};
 use crate::error::{Error, Result};
 use crate::graph::features::THESIS_FEATURES;
-use crate::graph::{GraphMeta, GraphModel, LinkScorer};
+use crate::graph::{GraphMeta, GraphModel, LinkConfig, LinkScorer};
 use crate::types::ModelInfo;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
@@ -164,17 +164,23 @@ pub fn load_head(path: &Path, config: &HeadConfig) -> Result<ContextHead> {
 
 /// Loads the graph scorers of the model in `dir`.
 pub fn load_graph(dir: &Path, meta: &GraphMeta) -> Result<GraphModel> {
-    if meta.thesis.weights.len() != THESIS_FEATURES {
+    let expected = THESIS_FEATURES + meta.link.input;
+    if meta.thesis.weights.len() != expected {
         return Err(Error::Model {
             dir: dir.to_path_buf(),
             reason: format!(
-                "{} thesis weights, expected {THESIS_FEATURES}",
+                "{} thesis weights, expected {expected}",
                 meta.thesis.weights.len()
             ),
         });
     }
     Ok(GraphModel {
-        links: LinkScorer::new(weights(&dir.join(GRAPH_FILE))?, &meta.link)?,
+        links: load_links(dir, &meta.link)?,
         thesis: meta.thesis.clone(),
     })
+}
+
+/// Loads the link scorer of the model in `dir`.
+pub fn load_links(dir: &Path, config: &LinkConfig) -> Result<LinkScorer> {
+    LinkScorer::new(weights(&dir.join(GRAPH_FILE))?, config)
 }

@@ -92,6 +92,28 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     let thesis = graph_eval("thesis");
     assert_eq!(thesis["documents"], 2);
     assert!((0.0..=1.0).contains(&thesis["accuracy"].as_f64().unwrap()));
+
+    // refitting the thesis scorer alone leaves the link scorer as it was
+    let links_before = std::fs::read(out.join("graph.safetensors")).unwrap();
+    run_ok(
+        argmine()
+            .args(["train", "--thesis-only", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert_eq!(
+        std::fs::read(out.join("graph.safetensors")).unwrap(),
+        links_before
+    );
+    let read_json = |file: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(out.join(file)).unwrap()).unwrap()
+    };
+    let tried = &read_json("graph-training.json")["thesis"]["dev_accuracy_by_l2"];
+    assert_eq!(tried.as_array().unwrap().len(), 4, "one fit per L2 penalty");
+    let weights = &read_json("argmine.json")["graph"]["thesis"]["weights"];
+    assert_eq!(weights.as_array().unwrap().len(), 10 + 384, "scalars and embedding");
+    assert_eq!(graph_eval("thesis")["documents"], 2);
 }
 
 #[test]

@@ -12,9 +12,12 @@
 //! sentences, both relative positions, and which families of discourse markers each side
 //! contains (see [`Marker`]), and the document's domain (see [`DocShape`]).
 //!
-//! **Thesis candidates.** A candidate sentence is described by [`THESIS_FEATURES`] scalars: its
+//! **Thesis candidates.** A candidate sentence is described by [`THESIS_FEATURES`] scalars — its
 //! claim and recommendation probabilities, its similarity to the title, its position, how
-//! central it is among the argumentative sentences and how much predicted support flows into it.
+//! central it is among the argumentative sentences and how much predicted support flows into it
+//! — followed by its embedding, so that what a sentence says counts as well as where it stands
+//! (a rejection of a reported view, "this reading misjudges …", opens with the same contrast
+//! marker as many theses, and only its wording tells it apart).
 
 use crate::classify::Domain;
 use crate::types::{Label, Scores};
@@ -197,10 +200,10 @@ pub fn write_pair(out: &mut [f32], source: &Unit, target: &Unit, doc: DocShape) 
     }
 }
 
-/// Number of features of a thesis candidate.
+/// Number of scalar features of a thesis candidate (the embedding follows them).
 pub const THESIS_FEATURES: usize = 10;
 
-/// Names of the thesis features, in order (saved with the model for inspection).
+/// Names of the scalar thesis features, in order (saved with the model for inspection).
 pub const THESIS_FEATURE_NAMES: [&str; THESIS_FEATURES] = [
     "p_claim",
     "p_recommendation",
@@ -216,7 +219,7 @@ pub const THESIS_FEATURE_NAMES: [&str; THESIS_FEATURES] = [
 
 /// What the thesis scorer knows about one candidate.
 #[derive(Debug, Clone, Copy)]
-pub struct ThesisCandidate {
+pub struct ThesisCandidate<'a> {
     pub scores: Scores,
     /// Cosine similarity to the title, 0 without a title.
     pub title_similarity: f32,
@@ -230,11 +233,14 @@ pub struct ThesisCandidate {
     /// divided by their number.
     pub support_in: f32,
     pub markers: [f32; 4],
+    /// The sentence embedding (unit length).
+    pub embedding: ArrayView1<'a, f32>,
 }
 
-impl ThesisCandidate {
-    pub fn features(&self) -> [f32; THESIS_FEATURES] {
-        [
+impl ThesisCandidate<'_> {
+    /// The [`THESIS_FEATURES`] scalars, then the embedding.
+    pub fn features(&self) -> Vec<f32> {
+        let scalars = [
             self.scores.get(Label::Claim),
             self.scores.get(Label::Recommendation),
             self.title_similarity,
@@ -245,7 +251,11 @@ impl ThesisCandidate {
             self.markers[Marker::Conclusion as usize],
             self.markers[Marker::Contrast as usize],
             self.position * self.position,
-        ]
+        ];
+        scalars
+            .into_iter()
+            .chain(self.embedding.iter().copied())
+            .collect()
     }
 }
 

@@ -11,8 +11,9 @@
 //! 2. **The thesis is chosen** among the claims and recommendations by a learned conditional
 //!    logit ([`ThesisScorer`]): `P(thesis = i) = softmax_i(w · f_i)` over the candidates, with
 //!    `f_i` the label probabilities, similarity to the title, position, centrality among the
-//!    argumentative sentences and predicted support flowing in. Its probability is the thesis
-//!    confidence. An article with no claim or recommendation has no thesis.
+//!    argumentative sentences, predicted support flowing in, and the sentence embedding. Its
+//!    probability is the thesis confidence. An article with no claim or recommendation has no
+//!    thesis.
 //! 3. **Links are decoded into a tree rooted at the thesis**: every other node gets exactly
 //!    one target, chosen as the maximum spanning arborescence ([`decode`]) over the link
 //!    log-odds, so there are no cycles and every node reaches the thesis. The thesis is always
@@ -35,7 +36,6 @@ use candle_nn::{Linear, VarBuilder};
 use decode::{arborescence, ScoredEdge};
 use features::{
     markers, pair_width, write_pair, DocShape, ThesisCandidate, Unit, MAX_LINK_DISTANCE,
-    THESIS_FEATURES,
 };
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -104,8 +104,8 @@ impl LinkScorer {
     }
 }
 
-/// The thesis scorer: one weight per feature of [`ThesisCandidate::features`], stored in
-/// `argmine.json` so it can be read.
+/// The thesis scorer: one weight per feature of [`ThesisCandidate::features`] (the scalars,
+/// then one per embedding dimension), stored in `argmine.json` so it can be read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThesisScorer {
     pub weights: Vec<f32>,
@@ -114,14 +114,14 @@ pub struct ThesisScorer {
 impl ThesisScorer {
     /// The candidate with the highest score and its softmax probability among the candidates.
     /// Ties go to the earlier candidate.
-    pub fn choose(&self, candidates: &[[f32; THESIS_FEATURES]]) -> Option<(usize, f32)> {
+    pub fn choose(&self, candidates: &[Vec<f32>]) -> Option<(usize, f32)> {
         let scores: Vec<f32> = candidates.iter().map(|c| self.score(c)).collect();
         let best = (0..scores.len()).reduce(|b, k| if scores[k] > scores[b] { k } else { b })?;
         let total: f32 = scores.iter().map(|s| (s - scores[best]).exp()).sum();
         Some((best, 1.0 / total))
     }
 
-    pub fn score(&self, features: &[f32; THESIS_FEATURES]) -> f32 {
+    pub fn score(&self, features: &[f32]) -> f32 {
         features.iter().zip(&self.weights).map(|(f, w)| f * w).sum()
     }
 }
@@ -155,13 +155,13 @@ pub fn candidate_pairs(units: &[Unit]) -> Vec<(usize, usize)> {
 
 /// The thesis candidates among `units` (those labelled claim or recommendation), as
 /// (unit, features) pairs. `pairs` and `probs` are the scored candidate links.
-pub fn thesis_candidates(
-    units: &[Unit],
+pub fn thesis_candidates<'a>(
+    units: &[Unit<'a>],
     title: Option<ArrayView1<f32>>,
     length: usize,
     pairs: &[(usize, usize)],
     probs: &[LinkProbs],
-) -> Vec<(usize, ThesisCandidate)> {
+) -> Vec<(usize, ThesisCandidate<'a>)> {
     let m = units.len();
     let mut support_in = vec![0f32; m];
     for (&(_, b), p) in pairs.iter().zip(probs) {
@@ -194,6 +194,7 @@ pub fn thesis_candidates(
                 centrality,
                 support_in: support_in[a] / (m.max(2) - 1) as f32,
                 markers: u.markers,
+                embedding: u.embedding,
             },
         ));
         first = false;

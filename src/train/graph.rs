@@ -12,15 +12,17 @@
 //!   dev link F1 after decoding.
 //! - **Thesis.** Nodes are the units the classifier labels argumentative, as at inference; the
 //!   candidates and their features come from [`thesis_candidates`]. A conditional logit is fitted
-//!   by gradient descent with a small L2 penalty on the news-written train documents whose gold
-//!   thesis is a candidate.
+//!   by gradient descent on the news-written train documents whose gold thesis is a candidate,
+//!   once for each L2 penalty of [`GraphTraining::thesis_l2`]; the fit with the best dev
+//!   accuracy is kept. The thesis scorer can also be refitted alone on a trained link scorer
+//!   ([`fit_thesis_scorer`]), which leaves the links untouched.
 
 use super::datasets::{Row, Split};
 use super::metrics::LinkMetrics;
 use super::{dropout, weighted_cross_entropy, Rng, TextEmbeddings};
 use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
-use crate::graph::features::{DocShape, Unit, THESIS_FEATURES};
+use crate::graph::features::{DocShape, Unit};
 use crate::graph::{
     candidate_pairs, thesis_candidates, units_of, GraphModel, LinkConfig, LinkProbs, LinkScorer,
     Root, ThesisScorer,
@@ -137,7 +139,7 @@ fn may_link(source: &Row) -> bool {
 }
 
 /// Settings of graph training.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GraphTraining {
     pub hidden: usize,
     pub epochs: usize,
@@ -146,8 +148,9 @@ pub struct GraphTraining {
     pub weight_decay: f64,
     pub dropout: f32,
     pub patience: usize,
-    /// L2 penalty of the thesis weights.
-    pub thesis_l2: f64,
+    /// L2 penalties of the thesis weights to try, strongest first; the first with the best dev
+    /// accuracy is kept.
+    pub thesis_l2: Vec<f64>,
     pub seed: u64,
 }
 
@@ -161,28 +164,46 @@ impl Default for GraphTraining {
             weight_decay: 0.01,
             dropout: 0.1,
             patience: 4,
-            thesis_l2: 0.01,
+            thesis_l2: vec![0.01, 0.003, 0.001, 0.0003],
             seed: 17,
         }
     }
 }
 
-/// What graph training reached, saved in `training.json`.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What graph training reached, saved in `graph-training.json`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GraphReport {
     pub settings: GraphTraining,
+    pub links: LinkReport,
+    pub thesis: ThesisReport,
+}
+
+/// What link training reached.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LinkReport {
     pub train_pairs: usize,
     pub train_links: usize,
-    pub link_epochs: usize,
-    pub dev_links: BTreeMap<String, LinkMetrics>,
-    pub thesis_train_documents: usize,
-    pub thesis_weights: BTreeMap<String, f32>,
-    pub dev_thesis: ThesisMetrics,
+    pub epochs: usize,
+    /// Per source, at the chosen threshold.
+    pub dev: BTreeMap<String, LinkMetrics>,
+    pub minutes: f64,
+}
+
+/// What the thesis fit reached.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ThesisReport {
+    pub train_documents: usize,
+    /// The L2 penalty kept, and the dev accuracy of each one tried.
+    pub l2: f64,
+    pub dev_accuracy_by_l2: Vec<(f64, f64)>,
+    /// The weights of the scalar features (the embedding weights are in `argmine.json`).
+    pub weights: BTreeMap<String, f32>,
+    pub dev: ThesisMetrics,
     pub minutes: f64,
 }
 
 /// Thesis accuracy over documents with a gold thesis.
-#[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct ThesisMetrics {
     pub documents: usize,
     pub correct: usize,
@@ -282,7 +303,7 @@ const THRESHOLDS: [f32; 9] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
 
 /// The features of a document's thesis candidates, and which candidate is the gold thesis
 /// (`None` when the gold thesis is not among them).
-type ThesisProblem = (Vec<[f32; THESIS_FEATURES]>, Option<usize>);
+type ThesisProblem = (Vec<Vec<f32>>, Option<usize>);
 
 /// Candidates and the gold candidate of a document, with nodes as at inference (the units the
 /// classifier labels argumentative). `None` when the document has no gold thesis.
@@ -311,12 +332,13 @@ fn thesis_problem(
     )))
 }
 
-/// Fits the conditional logit: minimises the mean `−log softmax(w·f)[gold]` plus `l2·|w|²/2`.
-fn fit_thesis(problems: &[(Vec<[f32; THESIS_FEATURES]>, usize)], l2: f64) -> Vec<f32> {
-    let mut w = [0f64; THESIS_FEATURES];
+/// Fits the conditional logit over `width` features: minimises the mean
+/// `−log softmax(w·f)[gold]` plus `l2·|w|²/2`.
+fn fit_thesis(problems: &[(Vec<Vec<f32>>, usize)], width: usize, l2: f64) -> Vec<f32> {
+    let mut w = vec![0f64; width];
     let rate = 0.5;
     for _ in 0..3000 {
-        let mut grad = w.map(|x| l2 * x);
+        let mut grad: Vec<f64> = w.iter().map(|x| l2 * x).collect();
         for (candidates, gold) in problems {
             let scores: Vec<f64> = candidates
                 .iter()
@@ -339,16 +361,18 @@ fn fit_thesis(problems: &[(Vec<[f32; THESIS_FEATURES]>, usize)], l2: f64) -> Vec
     w.iter().map(|&x| x as f32).collect()
 }
 
-/// Thesis accuracy of `graph` on the documents with a gold thesis.
+/// Thesis accuracy of `thesis` (over candidates built with `links`) on the documents with a
+/// gold thesis.
 pub fn evaluate_thesis(
-    graph: &GraphModel,
+    links: &LinkScorer,
+    thesis: &ThesisScorer,
     data: &Embedded,
     docs: &[&Doc],
 ) -> Result<ThesisMetrics> {
     let mut m = ThesisMetrics::default();
     let mut first = 0;
     for doc in docs {
-        let Some((candidates, answer)) = thesis_problem(&graph.links, data, doc)? else {
+        let Some((candidates, answer)) = thesis_problem(links, data, doc)? else {
             continue;
         };
         m.documents += 1;
@@ -356,7 +380,7 @@ pub fn evaluate_thesis(
             m.not_a_candidate += 1;
             continue;
         };
-        let best = graph.thesis.choose(&candidates).map(|c| c.0);
+        let best = thesis.choose(&candidates).map(|c| c.0);
         m.correct += usize::from(best == Some(answer));
         first += usize::from(answer == 0);
     }
@@ -373,10 +397,37 @@ pub fn train_graph(
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(usize, usize, f32),
 ) -> Result<TrainedGraph> {
+    let (links, config, vars, link_report) = train_links(data, settings, log, progress)?;
+    let (thesis, thesis_report) = fit_thesis_scorer(&links, data, settings, log)?;
+    Ok(TrainedGraph {
+        model: GraphModel { links, thesis },
+        config,
+        vars,
+        report: GraphReport {
+            settings: settings.clone(),
+            links: link_report,
+            thesis: thesis_report,
+        },
+    })
+}
+
+/// The train and dev documents of the data.
+fn splits(docs: &[Doc]) -> (Vec<&Doc>, Vec<&Doc>) {
+    let split = |s: Split| docs.iter().filter(|d| d.split == s).collect::<Vec<_>>();
+    (split(Split::Train), split(Split::Dev))
+}
+
+/// Trains the link scorer, keeping the epoch and threshold with the best mean dev link F1 over
+/// the sources.
+fn train_links(
+    data: &Embedded,
+    settings: &GraphTraining,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(usize, usize, f32),
+) -> Result<(LinkScorer, LinkConfig, VarMap, LinkReport)> {
     let started = std::time::Instant::now();
     let docs = documents(data.rows);
-    let split = |s: Split| docs.iter().filter(|d| d.split == s).collect::<Vec<_>>();
-    let (train, dev) = (split(Split::Train), split(Split::Dev));
+    let (train, dev) = splits(&docs);
     let (x, y, width) = link_examples(data, &train);
     let n = y.len();
     let mut counts = [0f32; 3];
@@ -407,17 +458,18 @@ pub fn train_graph(
     )?;
     let mut rng = Rng::new(settings.seed);
     let mut order: Vec<usize> = (0..n).collect();
-    let placeholder = ThesisScorer {
-        weights: vec![0.0; THESIS_FEATURES],
+    // link evaluation does not consult the thesis scorer
+    let graph = GraphModel {
+        links: scorer,
+        thesis: ThesisScorer { weights: Vec::new() },
     };
     type Snapshot = HashMap<String, Tensor>;
     let mut best: Option<(f64, f32, BTreeMap<String, LinkMetrics>, Snapshot)> = None;
-    let mut graph_threshold;
     let (mut since_best, mut epochs_run) = (0, 0);
-    let mut graph = GraphModel {
-        links: scorer,
-        thesis: placeholder,
-    };
+    let mut per_source: BTreeMap<String, Vec<&Doc>> = BTreeMap::new();
+    for d in &dev {
+        per_source.entry(d.source.clone()).or_default().push(d);
+    }
     for epoch in 0..settings.epochs {
         epochs_run = epoch + 1;
         rng.shuffle(&mut order);
@@ -443,10 +495,6 @@ pub fn train_graph(
             loss_sum += l as f64 * batch.len() as f64;
             progress(((b + 1) * settings.batch_size).min(n), n, l);
         }
-        let mut per_source: BTreeMap<String, Vec<&Doc>> = BTreeMap::new();
-        for d in &dev {
-            per_source.entry(d.source.clone()).or_default().push(d);
-        }
         // per source and threshold; sources without gold links do not count
         let mut by_source = BTreeMap::new();
         for (source, docs) in &per_source {
@@ -460,13 +508,13 @@ pub fn train_graph(
         };
         let k = (0..THRESHOLDS.len()).fold(0, |b, k| if mean_f1(k) > mean_f1(b) { k } else { b });
         let score = mean_f1(k);
-        graph_threshold = THRESHOLDS[k];
+        let threshold = THRESHOLDS[k];
         let dev_links: BTreeMap<String, LinkMetrics> = by_source
             .into_iter()
             .map(|(s, m)| (s, m[k].clone()))
             .collect();
         log(&format!(
-            "links epoch {:>2}: train loss {:.4}, dev F1 {score:.4} at threshold {graph_threshold} {:?}",
+            "links epoch {:>2}: train loss {:.4}, dev F1 {score:.4} at threshold {threshold} {:?}",
             epoch + 1,
             loss_sum / n.max(1) as f64,
             dev_links
@@ -482,7 +530,7 @@ pub fn train_graph(
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
                 .collect::<candle_core::Result<HashMap<_, _>>>()?;
-            best = Some((score, graph_threshold, dev_links, snapshot));
+            best = Some((score, threshold, dev_links, snapshot));
             since_best = 0;
         } else {
             since_best += 1;
@@ -496,49 +544,72 @@ pub fn train_graph(
     for (k, v) in vars.data().lock().expect("var map lock").iter() {
         v.set(&snapshot[k])?;
     }
-    graph.links = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
+    let scorer = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
+    let report = LinkReport {
+        train_pairs: n,
+        train_links: (counts[1] + counts[2]) as usize,
+        epochs: epochs_run,
+        dev: dev_links,
+        minutes: started.elapsed().as_secs_f64() / 60.0,
+    };
+    Ok((scorer, config, vars, report))
+}
 
-    let news = |docs: &[&Doc]| -> Result<Vec<(Vec<[f32; THESIS_FEATURES]>, usize)>> {
-        let mut out = Vec::new();
-        for d in docs {
-            if let Some((c, Some(a))) = thesis_problem(&graph.links, data, d)? {
-                out.push((c, a));
-            }
+/// Fits the thesis scorer on the news-written train documents, with candidates and support
+/// features from `links`, once per L2 penalty of the settings, and keeps the fit with the best
+/// dev accuracy.
+pub fn fit_thesis_scorer(
+    links: &LinkScorer,
+    data: &Embedded,
+    settings: &GraphTraining,
+    log: &mut dyn FnMut(&str),
+) -> Result<(ThesisScorer, ThesisReport)> {
+    let started = std::time::Instant::now();
+    let docs = documents(data.rows);
+    let (train, dev) = splits(&docs);
+    let mut problems = Vec::new();
+    for d in &train {
+        if let Some((candidates, Some(gold))) = thesis_problem(links, data, d)? {
+            problems.push((candidates, gold));
         }
-        Ok(out)
-    };
-    let problems = news(&train)?;
-    graph.thesis = ThesisScorer {
-        weights: fit_thesis(&problems, settings.thesis_l2),
-    };
-    let dev_thesis = evaluate_thesis(&graph, data, &dev)?;
+    }
+    let width = crate::graph::features::THESIS_FEATURES + data.embeddings.hidden_size();
+    let mut best: Option<(f64, ThesisScorer, ThesisMetrics)> = None;
+    let mut tried = Vec::new();
+    for &l2 in &settings.thesis_l2 {
+        let scorer = ThesisScorer {
+            weights: fit_thesis(&problems, width, l2),
+        };
+        let metrics = evaluate_thesis(links, &scorer, data, &dev)?;
+        log(&format!(
+            "thesis: L2 {l2}: dev accuracy {:.4} ({} of {})",
+            metrics.accuracy, metrics.correct, metrics.documents
+        ));
+        tried.push((l2, metrics.accuracy));
+        if best.as_ref().is_none_or(|b| metrics.accuracy > b.2.accuracy) {
+            best = Some((l2, scorer, metrics));
+        }
+    }
+    let (l2, scorer, dev_thesis) = best.expect("at least one thesis L2 penalty");
     log(&format!(
-        "thesis: {} train documents; dev accuracy {:.4} ({} of {}; first candidate {:.4})",
+        "thesis: {} train documents; kept L2 {l2}: dev accuracy {:.4} ({} of {}; first candidate {:.4})",
         problems.len(),
         dev_thesis.accuracy,
         dev_thesis.correct,
         dev_thesis.documents,
         dev_thesis.first_candidate_accuracy
     ));
-    let report = GraphReport {
-        settings: settings.clone(),
-        train_pairs: n,
-        train_links: (counts[1] + counts[2]) as usize,
-        link_epochs: epochs_run,
-        dev_links,
-        thesis_train_documents: problems.len(),
-        thesis_weights: crate::graph::features::THESIS_FEATURE_NAMES
+    let report = ThesisReport {
+        train_documents: problems.len(),
+        l2,
+        dev_accuracy_by_l2: tried,
+        weights: crate::graph::features::THESIS_FEATURE_NAMES
             .iter()
-            .zip(&graph.thesis.weights)
+            .zip(&scorer.weights)
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
-        dev_thesis,
+        dev: dev_thesis,
         minutes: started.elapsed().as_secs_f64() / 60.0,
     };
-    Ok(TrainedGraph {
-        model: graph,
-        config,
-        vars,
-        report,
-    })
+    Ok((scorer, report))
 }

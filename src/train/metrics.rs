@@ -28,7 +28,7 @@ pub struct Metrics {
 }
 
 /// Precision, recall and F1 of predicted links (source, target) against gold links.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct LinkMetrics {
     pub gold: usize,
     pub predicted: usize,

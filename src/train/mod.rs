@@ -571,12 +571,22 @@ pub fn fit_graph(
 /// Where [`fit_graph`] reports what graph training reached.
 pub const GRAPH_REPORT_FILE: &str = "graph-training.json";
 
-/// Retrains only the graph components of the model in `dir` on the train and dev splits of
-/// `data`, keeping its encoder and head, and updates `argmine.json`.
+/// Which graph components [`retrain_graph`] fits again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphRefit {
+    /// The link scorer and the thesis scorer.
+    LinksAndThesis,
+    /// Only the thesis scorer, on the model's link scorer (whose weights stay as they are).
+    Thesis,
+}
+
+/// Retrains the graph components of the model in `dir` on the train and dev splits of `data`,
+/// keeping its encoder and head, and updates `argmine.json` and the graph report.
 pub fn retrain_graph(
     dir: &std::path::Path,
     data: &[std::path::PathBuf],
     settings: &graph::GraphTraining,
+    refit: GraphRefit,
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(&str, usize, usize, f32),
 ) -> Result<()> {
@@ -598,10 +608,46 @@ pub fn retrain_graph(
     )?;
     let embedded = graph::Embedded::new(&rows, emb, &model.head)?;
     let mut meta = model.meta.clone();
-    meta.graph = Some(fit_graph(dir, &embedded, settings, log, &mut |d, t, l| {
-        progress("graph", d, t, l)
-    })?);
+    meta.graph = Some(match (refit, &model.meta.graph) {
+        (GraphRefit::Thesis, Some(graph_meta)) => {
+            let links = crate::model::load_links(dir, &graph_meta.link)?;
+            let (thesis, thesis_report) =
+                graph::fit_thesis_scorer(&links, &embedded, settings, log)?;
+            let report_path = dir.join(GRAPH_REPORT_FILE);
+            let mut report: graph::GraphReport = read_json(&report_path)?;
+            report.settings.thesis_l2 = settings.thesis_l2.clone();
+            report.thesis = thesis_report;
+            write_json(&report_path, &report)?;
+            crate::graph::GraphMeta {
+                link: graph_meta.link.clone(),
+                thesis,
+            }
+        }
+        (GraphRefit::Thesis, None) => {
+            return Err(crate::Error::Model {
+                dir: dir.to_path_buf(),
+                reason: "it has no link scorer to refit the thesis scorer on".into(),
+            })
+        }
+        (GraphRefit::LinksAndThesis, _) => {
+            fit_graph(dir, &embedded, settings, log, &mut |d, t, l| {
+                progress("graph", d, t, l)
+            })?
+        }
+    });
     write_json(&dir.join(crate::model::META_FILE), &meta)
+}
+
+/// Reads a JSON file written by [`write_json`].
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| crate::Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes a value as pretty JSON with a final newline.
