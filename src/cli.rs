@@ -533,7 +533,14 @@ pub fn train(args: TrainArgs) -> Result<i32> {
         None
     };
     if let Some(refit) = refit {
-        argmine::train::retrain_graph(&args.out, &args.data, &graph, refit, &mut log, &mut progress)?;
+        argmine::train::retrain_graph(
+            &args.out,
+            &args.data,
+            &graph,
+            refit,
+            &mut log,
+            &mut progress,
+        )?;
         bar.finish_and_clear();
         eprintln!("graph scorers retrained in {}", args.out.display());
         return Ok(EXIT_OK);
@@ -654,7 +661,8 @@ fn eval_graph(
                 serde_json::to_value(m)?
             }
             _ => {
-                let m = graph::evaluate_thesis(&model.graph.links, &model.graph.thesis, &data, docs)?;
+                let m =
+                    graph::evaluate_thesis(&model.graph.links, &model.graph.thesis, &data, docs)?;
                 if m.documents == 0 {
                     continue;
                 }

@@ -112,7 +112,11 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     let tried = &read_json("graph-training.json")["thesis"]["dev_accuracy_by_l2"];
     assert_eq!(tried.as_array().unwrap().len(), 4, "one fit per L2 penalty");
     let weights = &read_json("argmine.json")["graph"]["thesis"]["weights"];
-    assert_eq!(weights.as_array().unwrap().len(), 10 + 384, "scalars and embedding");
+    assert_eq!(
+        weights.as_array().unwrap().len(),
+        10 + 384,
+        "scalars and embedding"
+    );
     assert_eq!(graph_eval("thesis")["documents"], 2);
 }
 

@@ -461,7 +461,9 @@ fn train_links(
     // link evaluation does not consult the thesis scorer
     let graph = GraphModel {
         links: scorer,
-        thesis: ThesisScorer { weights: Vec::new() },
+        thesis: ThesisScorer {
+            weights: Vec::new(),
+        },
     };
     type Snapshot = HashMap<String, Tensor>;
     let mut best: Option<(f64, f32, BTreeMap<String, LinkMetrics>, Snapshot)> = None;
@@ -586,7 +588,10 @@ pub fn fit_thesis_scorer(
             metrics.accuracy, metrics.correct, metrics.documents
         ));
         tried.push((l2, metrics.accuracy));
-        if best.as_ref().is_none_or(|b| metrics.accuracy > b.2.accuracy) {
+        if best
+            .as_ref()
+            .is_none_or(|b| metrics.accuracy > b.2.accuracy)
+        {
             best = Some((l2, scorer, metrics));
         }
     }
