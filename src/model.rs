@@ -169,7 +169,8 @@ pub fn load_graph(dir: &Path, meta: &GraphMeta) -> Result<GraphModel> {
         return Err(Error::Model {
             dir: dir.to_path_buf(),
             reason: format!(
-                "{} thesis weights, expected {expected}",
+                "{} thesis weights, expected {expected}; refit them with \
+                 `argmine train --thesis-only --out DIR --data ...`",
                 meta.thesis.weights.len()
             ),
         });
