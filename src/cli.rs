@@ -56,8 +56,8 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// Corpus to mine (as for `mine`); default: the bundled samples, read 5 times over
-    /// (2,205 sentences).
+    /// Corpus to mine (as for `mine`); default: `datasets/samples` of the checkout the binary
+    /// was built from, read 5 times over (2,205 sentences).
     pub inputs: Vec<PathBuf>,
     /// Read the corpus this many times over (default 5 for the samples, else 1).
     #[arg(long)]
