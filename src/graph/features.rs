@@ -276,6 +276,36 @@ mod tests {
     }
 
     #[test]
+    fn thesis_features_are_the_named_scalars_then_the_embedding() {
+        let e = array![0.6f32, 0.8];
+        let candidate = ThesisCandidate {
+            scores: Scores([0.7, 0.1, 0.15, 0.05]),
+            title_similarity: 0.5,
+            position: 0.2,
+            first: true,
+            centrality: 0.3,
+            support_in: 0.4,
+            markers: [0.0, 1.0, 0.0, 0.0],
+            embedding: e.view(),
+        };
+        let f = candidate.features();
+        assert_eq!(f.len(), THESIS_FEATURES + 2);
+        let named = |name: &str| {
+            f[THESIS_FEATURE_NAMES
+                .iter()
+                .position(|n| *n == name)
+                .unwrap()]
+        };
+        assert_eq!(named("p_claim"), 0.7);
+        assert_eq!(named("p_recommendation"), 0.15);
+        assert_eq!(named("first_candidate"), 1.0);
+        assert_eq!(named("contrast_marker"), 1.0);
+        assert_eq!(named("conclusion_marker"), 0.0);
+        assert!((named("position_squared") - 0.04).abs() < 1e-6);
+        assert_eq!(&f[THESIS_FEATURES..], &[0.6, 0.8]);
+    }
+
+    #[test]
     fn pair_features_are_symmetric_blocks_and_signed_distance() {
         let (a, b) = (array![1.0f32, 0.0], array![0.0f32, 1.0]);
         let unit = |index, e| Unit {
