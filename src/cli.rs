@@ -648,7 +648,8 @@ fn eval_graph(
         let value = match args.task {
             Task::Links => {
                 let threshold = model.graph.links.threshold;
-                let m = graph::evaluate_links(&model.graph, &data, docs, &[threshold])?.remove(0);
+                let m =
+                    graph::evaluate_links(&model.graph.links, &data, docs, &[threshold])?.remove(0);
                 if m.gold == 0 {
                     continue;
                 }

@@ -50,8 +50,10 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
             assert_eq!(info["dtype"], "F16", "{name} is stored in f16");
         }
     }
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(out.join("training.json")).unwrap()).unwrap();
+    let read_json = |file: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(out.join(file)).unwrap()).unwrap()
+    };
+    let report = read_json("training.json");
     assert!(["frozen", "fine-tuned"].contains(&report["kept"].as_str().unwrap()));
 
     let eval = run_ok(
@@ -106,9 +108,6 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         std::fs::read(out.join("graph.safetensors")).unwrap(),
         links_before
     );
-    let read_json = |file: &str| -> Value {
-        serde_json::from_slice(&std::fs::read(out.join(file)).unwrap()).unwrap()
-    };
     let tried = &read_json("graph-training.json")["thesis"]["dev_accuracy_by_l2"];
     assert_eq!(tried.as_array().unwrap().len(), 4, "one fit per L2 penalty");
     let weights = &read_json("argmine.json")["graph"]["thesis"]["weights"];

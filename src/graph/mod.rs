@@ -306,6 +306,7 @@ impl GraphModel {
         };
         let thesis = candidates[best].0;
         let mut edges: Vec<Edge> = self
+            .links
             .link_tree(&units, doc, pairs, probs, Root::Unit(thesis))?
             .into_iter()
             .map(|(a, b, relation, confidence)| Edge {
@@ -324,7 +325,7 @@ impl GraphModel {
     }
 }
 
-impl GraphModel {
+impl LinkScorer {
     /// Decodes the scored candidate links among `units` towards `root`. With a unit as root,
     /// the links from units further than [`MAX_LINK_DISTANCE`] from it are scored first, so
     /// that the root is a candidate target for every unit.
@@ -341,7 +342,7 @@ impl GraphModel {
                 .filter(|&a| units[a].index.abs_diff(units[t].index) > MAX_LINK_DISTANCE)
                 .map(|a| (a, t))
                 .collect();
-            probs.extend(self.links.score(units, doc, &far)?);
+            probs.extend(self.score(units, doc, &far)?);
             pairs.extend(far);
         }
         Ok(decode_links(units.len(), &pairs, &probs, root))

@@ -261,7 +261,7 @@ fn gold_thesis(rows: &[Row], doc: &Doc) -> Option<usize> {
 /// for each of `thresholds`. Documents with a gold thesis are decoded as a tree rooted at it,
 /// others as a forest.
 pub fn evaluate_links(
-    graph: &GraphModel,
+    links: &LinkScorer,
     data: &Embedded,
     docs: &[&Doc],
     thresholds: &[f32],
@@ -272,7 +272,7 @@ pub fn evaluate_links(
         let units = data.units(&nodes);
         let thesis = gold_thesis(data.rows, doc).and_then(|t| nodes.iter().position(|&i| i == t));
         let pairs = candidate_pairs(&units);
-        let probs = graph.links.score(&units, doc.shape(), &pairs)?;
+        let probs = links.score(&units, doc.shape(), &pairs)?;
         let mut gold = HashSet::new();
         for &a in &nodes {
             for &b in &nodes {
@@ -283,7 +283,7 @@ pub fn evaluate_links(
         }
         for (m, &threshold) in metrics.iter_mut().zip(thresholds) {
             let root = thesis.map_or(Root::Virtual { threshold }, Root::Unit);
-            let predicted: HashSet<(usize, usize)> = graph
+            let predicted: HashSet<(usize, usize)> = links
                 .link_tree(&units, doc.shape(), pairs.clone(), probs.clone(), root)?
                 .into_iter()
                 .map(|(a, b, ..)| (nodes[a], nodes[b]))
@@ -458,13 +458,6 @@ fn train_links(
     )?;
     let mut rng = Rng::new(settings.seed);
     let mut order: Vec<usize> = (0..n).collect();
-    // link evaluation does not consult the thesis scorer
-    let graph = GraphModel {
-        links: scorer,
-        thesis: ThesisScorer {
-            weights: Vec::new(),
-        },
-    };
     type Snapshot = HashMap<String, Tensor>;
     let mut best: Option<(f64, f32, BTreeMap<String, LinkMetrics>, Snapshot)> = None;
     let (mut since_best, mut epochs_run) = (0, 0);
@@ -488,7 +481,7 @@ fn train_links(
             )?;
             let labels: Vec<u32> = batch.iter().map(|&i| y[i]).collect();
             let loss = weighted_cross_entropy(
-                &graph.links.logits(&xb)?,
+                &scorer.logits(&xb)?,
                 &Tensor::from_vec(labels, batch.len(), &device)?,
                 &Tensor::ones(batch.len(), DType::F32, &device)?,
             )?;
@@ -500,7 +493,7 @@ fn train_links(
         // per source and threshold; sources without gold links do not count
         let mut by_source = BTreeMap::new();
         for (source, docs) in &per_source {
-            let m = evaluate_links(&graph, data, docs, &THRESHOLDS)?;
+            let m = evaluate_links(&scorer, data, docs, &THRESHOLDS)?;
             if m[0].gold > 0 {
                 by_source.insert(source.clone(), m);
             }

@@ -614,7 +614,7 @@ pub fn retrain_graph(
             let (thesis, thesis_report) =
                 graph::fit_thesis_scorer(&links, &embedded, settings, log)?;
             let report_path = dir.join(GRAPH_REPORT_FILE);
-            let mut report: graph::GraphReport = read_json(&report_path)?;
+            let mut report: graph::GraphReport = crate::model::read_json(&report_path)?;
             report.settings.thesis_l2 = settings.thesis_l2.clone();
             report.thesis = thesis_report;
             write_json(&report_path, &report)?;
@@ -636,18 +636,6 @@ pub fn retrain_graph(
         }
     });
     write_json(&dir.join(crate::model::META_FILE), &meta)
-}
-
-/// Reads a JSON file written by [`write_json`].
-fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| crate::Error::Json {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 /// Writes a value as pretty JSON with a final newline.
