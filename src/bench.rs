@@ -7,9 +7,10 @@
 //! is what that stage costs in a run. The end-to-end figure overlaps reading, computing and
 //! writing as `argmine mine` does; it is the one to compare with other tools.
 
+use crate::encode::EncodeStats;
 use crate::export::{JsonlSink, Sink};
 use crate::ingest::{read_inputs, IngestOptions};
-use crate::pipeline::{Classified, EncodeStats, Pipeline, Prepared};
+use crate::pipeline::{Classified, Pipeline, Prepared};
 use crate::types::{Article, Record};
 use rayon::prelude::*;
 use serde::Serialize;

@@ -18,6 +18,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot resume from {path}")]
+    Resume {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid JSON in {path}")]
     Json {
         path: PathBuf,
@@ -62,12 +68,22 @@ pub enum Error {
     Rules(#[from] srx::Error),
     #[error("model directory {dir} is not usable: {reason}")]
     Model { dir: PathBuf, reason: String },
+    #[error("model directory {dir} has no graph scorers")]
+    NoGraphScorers { dir: PathBuf },
+    #[error("model directory {dir} has {found} thesis weights, expected {expected}")]
+    ThesisWidth {
+        dir: PathBuf,
+        found: usize,
+        expected: usize,
+    },
     #[error("invalid dataset row {line} in {path}: {reason}")]
     Dataset {
         path: PathBuf,
         line: usize,
         reason: String,
     },
+    #[error("{0}")]
+    NothingToEvaluate(&'static str),
     #[error("{path}:{line}: not a record of argmine mine output")]
     Record {
         path: PathBuf,
@@ -80,3 +96,15 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its sources, as one line: `outer: inner: innermost`.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -11,14 +11,17 @@
 //! 2. [`segment`]: paragraphs and sentences with code-point offsets (LanguageTool's SRX rules);
 //!    [`segment::boilerplate`] flags page furniture.
 //! 3. [`encode`]: the model's tokenizer and a BERT encoder turn sentences into embeddings,
-//!    batched across articles by length; the encoder runs on candle (default) or ONNX Runtime.
+//!    batched across articles by length; the encoder runs on candle (default), ONNX Runtime
+//!    or libtorch.
 //! 4. [`classify`]: a context head maps each sentence, its neighbours and the title to class
 //!    probabilities.
 //! 5. [`graph`]: thesis selection and links, per article.
-//! 6. [`export`]: sinks write records out.
+//! 6. [`export`]: sinks write records out; readers and writers of the graph formats.
 //!
-//! [`pipeline::Pipeline`] composes them into a bounded parallel stream; [`train`] builds the
-//! datasets, trains and evaluates the model that [`model`] loads.
+//! [`pipeline::Pipeline`] composes them into a bounded parallel stream. [`model`] is the one
+//! home of a model directory (loading and saving); [`train`] builds the datasets, trains and
+//! evaluates the model; [`report`] renders the HTML report and [`bench`] times the stages.
+//! `docs/ARCHITECTURE.md` maps the crate and its invariants.
 //!
 //! ```no_run
 //! use argmine::{encode::Backend, model::Model, Article, Pipeline, PipelineOptions, Record};
@@ -40,12 +43,15 @@
 //! ```
 
 pub mod bench;
+pub mod choice;
 pub mod classify;
 pub mod encode;
 pub mod error;
 pub mod export;
 pub mod graph;
 pub mod ingest;
+pub mod json;
+pub mod mlp;
 pub mod model;
 pub mod pipeline;
 pub mod report;
@@ -53,6 +59,7 @@ pub mod segment;
 pub mod train;
 pub mod types;
 
+pub use choice::Choice;
 pub use error::{Error, Result};
 pub use pipeline::{Pipeline, PipelineOptions, Summary};
 pub use types::*;

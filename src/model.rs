@@ -1,37 +1,47 @@
-//! A model directory: everything needed to classify sentences, offline.
+//! A model directory: everything needed to classify sentences and build graphs, offline.
 //!
 //! ```text
 //! models/<name>/
-//!   argmine.json        name, revision, window size and head settings (ModelMeta)
-//!   config.json         the BERT configuration (Hugging Face format)
-//!   tokenizer.json      the tokenizer (Hugging Face format)
-//!   model.safetensors   encoder weights, f16
-//!   head.safetensors    classification head weights, f32
-//!   graph.safetensors   link scorer weights, f32 (the thesis weights are in argmine.json)
-//!   MODEL_CARD.md       what it was trained on and how well it does
+//!   argmine.json          name, revision, window size, head and graph settings (ModelMeta)
+//!   config.json           the BERT configuration (Hugging Face format)
+//!   tokenizer.json        the tokenizer (Hugging Face format)
+//!   model.safetensors     encoder weights, f16 (the candle and tch backends)
+//!   model.onnx            the encoder as an ONNX graph (onnx backend; scripts/export-onnx.py)
+//!   model.int8.onnx       the same with int8 weights (onnx-int8 backend)
+//!   head.safetensors      classification head weights, f32
+//!   graph.safetensors     link scorer weights, f32 (the thesis weights are in argmine.json)
+//!   training.json         what `argmine train` did (TrainReport)
+//!   graph-training.json   what graph training reached (GraphReport)
+//!   MODEL_CARD.md         what it was trained on and how well it does
 //! ```
+//!
+//! This module is the layout's one home: [`ModelDir`] names every file, loads the parts, and
+//! writes them for training, so load and save sit side by side. Backends receive resolved
+//! paths ([`EncoderFiles`]) and know nothing of the layout.
 
 use crate::classify::{ContextHead, HeadConfig};
 use crate::encode::bert::Config as BertConfig;
-use crate::encode::{Backend, Encoder, SentenceTokenizer};
+use crate::encode::{Backend, Encoder, EncoderFiles, SentenceTokenizer};
 use crate::error::{Error, Result};
 use crate::graph::features::THESIS_FEATURES;
 use crate::graph::{GraphMeta, GraphModel, LinkConfig, LinkScorer};
+use crate::json::{read_json, write_json};
 use crate::types::ModelInfo;
-use candle_core::{DType, Device};
-use candle_nn::VarBuilder;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The model bundled with the repository, relative to the crate root.
 pub const DEFAULT_MODEL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/argmine-minilm");
 
-pub const META_FILE: &str = "argmine.json";
-pub const CONFIG_FILE: &str = "config.json";
-pub const TOKENIZER_FILE: &str = "tokenizer.json";
-pub const ENCODER_FILE: &str = "model.safetensors";
-pub const HEAD_FILE: &str = "head.safetensors";
-pub const GRAPH_FILE: &str = "graph.safetensors";
+const META_FILE: &str = "argmine.json";
+const CONFIG_FILE: &str = "config.json";
+const TOKENIZER_FILE: &str = "tokenizer.json";
+const ENCODER_FILE: &str = "model.safetensors";
+const HEAD_FILE: &str = "head.safetensors";
+const GRAPH_FILE: &str = "graph.safetensors";
 
 /// `argmine.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,16 +61,198 @@ fn default_max_tokens() -> usize {
     256
 }
 
-/// Reads and parses a JSON file.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-        path: path.to_path_buf(),
-        source,
-    })
+/// The training reports kept beside the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// `training.json`: what `argmine train` did.
+    Training,
+    /// `graph-training.json`: what graph training reached.
+    Graph,
+}
+
+impl Report {
+    fn file(self) -> &'static str {
+        match self {
+            Report::Training => "training.json",
+            Report::Graph => "graph-training.json",
+        }
+    }
+}
+
+/// The files of a model directory (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelDir {
+    path: PathBuf,
+}
+
+impl ModelDir {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        ModelDir { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    fn unusable(&self, reason: String) -> Error {
+        Error::Model {
+            dir: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// `argmine.json`; a directory without one is not a model.
+    pub fn read_meta(&self) -> Result<ModelMeta> {
+        let path = self.file(META_FILE);
+        if !path.is_file() {
+            return Err(self.unusable(format!("{META_FILE} not found")));
+        }
+        read_json(&path)
+    }
+
+    pub fn write_meta(&self, meta: &ModelMeta) -> Result<()> {
+        write_json(&self.file(META_FILE), meta)
+    }
+
+    pub fn read_config(&self) -> Result<BertConfig> {
+        read_json(&self.file(CONFIG_FILE))
+    }
+
+    /// The tokenizer, set up for single sentences of at most `max_tokens`.
+    pub fn tokenizer(&self, max_tokens: usize) -> Result<SentenceTokenizer> {
+        SentenceTokenizer::from_file(&self.file(TOKENIZER_FILE), max_tokens)
+    }
+
+    /// The weights file `backend` reads.
+    fn encoder_weights(backend: Backend) -> &'static str {
+        match backend {
+            Backend::Candle | Backend::Tch => ENCODER_FILE,
+            Backend::Onnx => "model.onnx",
+            Backend::OnnxInt8 => "model.int8.onnx",
+        }
+    }
+
+    /// The files `backend` loads the encoder from, which must exist.
+    pub fn encoder_files(&self, backend: Backend) -> Result<EncoderFiles> {
+        let name = Self::encoder_weights(backend);
+        let weights = self.file(name);
+        if !weights.is_file() {
+            let hint = match backend {
+                Backend::Candle | Backend::Tch => "",
+                Backend::Onnx | Backend::OnnxInt8 => {
+                    "; write it with `python3 scripts/export-onnx.py DIR --int8`"
+                }
+            };
+            return Err(self.unusable(format!(
+                "{name} not found (the {backend} backend reads it{hint})"
+            )));
+        }
+        Ok(EncoderFiles {
+            config: self.file(CONFIG_FILE),
+            weights,
+        })
+    }
+
+    /// Every floating-point tensor of the encoder, widened to f32 (where fine-tuning starts).
+    pub fn read_encoder_tensors(&self) -> Result<HashMap<String, Tensor>> {
+        Ok(
+            candle_core::safetensors::load(self.file(ENCODER_FILE), &Device::Cpu)?
+                .into_iter()
+                .filter(|(_, t)| t.dtype().is_float())
+                .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
+                .collect::<candle_core::Result<_>>()?,
+        )
+    }
+
+    /// Writes the encoder tensors, stored as f16.
+    pub fn write_encoder(&self, tensors: &HashMap<String, Tensor>) -> Result<()> {
+        let f16: HashMap<String, Tensor> = tensors
+            .iter()
+            .map(|(k, t)| Ok((k.clone(), t.to_dtype(DType::F16)?)))
+            .collect::<candle_core::Result<_>>()?;
+        Ok(candle_core::safetensors::save(
+            &f16,
+            self.file(ENCODER_FILE),
+        )?)
+    }
+
+    pub fn head(&self, config: &HeadConfig) -> Result<ContextHead> {
+        ContextHead::new(self.weights(HEAD_FILE)?, config)
+    }
+
+    pub fn write_head(&self, vars: &VarMap) -> Result<()> {
+        Ok(vars.save(self.file(HEAD_FILE))?)
+    }
+
+    pub fn links(&self, config: &LinkConfig) -> Result<LinkScorer> {
+        LinkScorer::new(self.weights(GRAPH_FILE)?, config)
+    }
+
+    pub fn write_links(&self, vars: &VarMap) -> Result<()> {
+        Ok(vars.save(self.file(GRAPH_FILE))?)
+    }
+
+    /// The graph scorers that `meta` describes.
+    pub fn graph(&self, meta: &GraphMeta) -> Result<GraphModel> {
+        let expected = THESIS_FEATURES + meta.link.input;
+        if meta.thesis.weights.len() != expected {
+            return Err(Error::ThesisWidth {
+                dir: self.path.clone(),
+                found: meta.thesis.weights.len(),
+                expected,
+            });
+        }
+        Ok(GraphModel {
+            links: self.links(&meta.link)?,
+            thesis: meta.thesis.clone(),
+        })
+    }
+
+    /// Creates the directory for a model being written.
+    pub fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.path).map_err(|source| Error::Write {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Writes the tokenizer as configured (unpadded, truncated).
+    pub fn write_tokenizer(&self, tokenizer: &SentenceTokenizer) -> Result<()> {
+        tokenizer.save(&self.file(TOKENIZER_FILE))
+    }
+
+    /// Copies `config.json` from the model that training started from.
+    pub fn copy_config_from(&self, base: &ModelDir) -> Result<()> {
+        let to = self.file(CONFIG_FILE);
+        std::fs::copy(base.file(CONFIG_FILE), &to)
+            .map(drop)
+            .map_err(|source| Error::Write { path: to, source })
+    }
+
+    pub fn read_report<T: serde::de::DeserializeOwned>(&self, report: Report) -> Result<T> {
+        read_json(&self.file(report.file()))
+    }
+
+    pub fn write_report<T: Serialize>(&self, report: Report, value: &T) -> Result<()> {
+        write_json(&self.file(report.file()), value)
+    }
+
+    /// Memory-maps an f32 weights file saved by training.
+    fn weights(&self, name: &str) -> Result<VarBuilder<'static>> {
+        let path = self.file(name);
+        if !path.is_file() {
+            return Err(Error::Read {
+                path,
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
+        Ok(unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, &Device::Cpu)? })
+    }
 }
 
 /// The sentence classifier of a model directory: everything but the graph scorers.
@@ -73,27 +265,18 @@ pub struct Classifier {
 
 impl Classifier {
     /// Loads the classifier of a model directory, running its encoder on `backend`.
-    pub fn load(dir: &Path, backend: Backend) -> Result<Self> {
-        if !dir.join(META_FILE).is_file() {
-            return Err(Error::Model {
-                dir: dir.to_path_buf(),
-                reason: format!("{META_FILE} not found"),
-            });
-        }
-        let meta: ModelMeta = read_json(&dir.join(META_FILE))?;
-        let config: BertConfig = read_json(&dir.join(CONFIG_FILE))?;
+    pub fn load(dir: &ModelDir, backend: Backend) -> Result<Self> {
+        let meta = dir.read_meta()?;
+        let config = dir.read_config()?;
         if config.hidden_size != meta.head.input {
-            return Err(Error::Model {
-                dir: dir.to_path_buf(),
-                reason: format!(
-                    "encoder hidden size {} does not match the head's input {}",
-                    config.hidden_size, meta.head.input
-                ),
-            });
+            return Err(dir.unusable(format!(
+                "encoder hidden size {} does not match the head's input {}",
+                config.hidden_size, meta.head.input
+            )));
         }
-        let tokenizer = SentenceTokenizer::from_file(&dir.join(TOKENIZER_FILE), meta.max_tokens)?;
-        let encoder = backend.load(dir, &config)?;
-        let head = load_head(&dir.join(HEAD_FILE), &meta.head)?;
+        let tokenizer = dir.tokenizer(meta.max_tokens)?;
+        let encoder = backend.load(&config, &dir.encoder_files(backend)?)?;
+        let head = dir.head(&meta.head)?;
         Ok(Classifier {
             meta,
             tokenizer,
@@ -103,85 +286,37 @@ impl Classifier {
     }
 }
 
-/// A loaded model: tokenizer, encoder backend, head and graph scorers.
+/// A loaded model: the sentence classifier and the graph scorers.
 pub struct Model {
-    pub dir: PathBuf,
+    pub dir: ModelDir,
     pub backend: Backend,
-    pub meta: ModelMeta,
-    pub tokenizer: SentenceTokenizer,
-    pub encoder: Box<dyn Encoder>,
-    pub head: ContextHead,
+    pub classifier: Classifier,
     pub graph: GraphModel,
 }
 
 impl Model {
     /// Loads a model directory, running its encoder on `backend`.
     pub fn load(dir: &Path, backend: Backend) -> Result<Self> {
-        let classifier = Classifier::load(dir, backend)?;
+        let dir = ModelDir::new(dir);
+        let classifier = Classifier::load(&dir, backend)?;
         let Some(graph_meta) = &classifier.meta.graph else {
-            return Err(Error::Model {
-                dir: dir.to_path_buf(),
-                reason: "it has no graph scorers; train them with `argmine train --graph-only`"
-                    .into(),
+            return Err(Error::NoGraphScorers {
+                dir: dir.path.clone(),
             });
         };
-        let graph = load_graph(dir, graph_meta)?;
+        let graph = dir.graph(graph_meta)?;
         Ok(Model {
-            dir: dir.to_path_buf(),
+            dir,
             backend,
-            meta: classifier.meta,
-            tokenizer: classifier.tokenizer,
-            encoder: classifier.encoder,
-            head: classifier.head,
+            classifier,
             graph,
         })
     }
 
     pub fn info(&self) -> ModelInfo {
         ModelInfo {
-            name: self.meta.name.clone(),
-            revision: self.meta.revision.clone(),
+            name: self.classifier.meta.name.clone(),
+            revision: self.classifier.meta.revision.clone(),
         }
     }
-}
-
-/// Memory-maps an f32 weights file saved by training.
-fn weights(path: &Path) -> Result<VarBuilder<'static>> {
-    if !path.is_file() {
-        return Err(Error::Read {
-            path: path.to_path_buf(),
-            source: std::io::ErrorKind::NotFound.into(),
-        });
-    }
-    // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
-    Ok(unsafe { VarBuilder::from_mmaped_safetensors(&[path], DType::F32, &Device::Cpu)? })
-}
-
-/// Loads head weights saved by training.
-pub fn load_head(path: &Path, config: &HeadConfig) -> Result<ContextHead> {
-    ContextHead::new(weights(path)?, config)
-}
-
-/// Loads the graph scorers of the model in `dir`.
-pub fn load_graph(dir: &Path, meta: &GraphMeta) -> Result<GraphModel> {
-    let expected = THESIS_FEATURES + meta.link.input;
-    if meta.thesis.weights.len() != expected {
-        return Err(Error::Model {
-            dir: dir.to_path_buf(),
-            reason: format!(
-                "{} thesis weights, expected {expected}; refit them with \
-                 `argmine train --thesis-only --out DIR --data ...`",
-                meta.thesis.weights.len()
-            ),
-        });
-    }
-    Ok(GraphModel {
-        links: load_links(dir, &meta.link)?,
-        thesis: meta.thesis.clone(),
-    })
-}
-
-/// Loads the link scorer of the model in `dir`.
-pub fn load_links(dir: &Path, config: &LinkConfig) -> Result<LinkScorer> {
-    LinkScorer::new(weights(&dir.join(GRAPH_FILE))?, config)
 }

@@ -8,14 +8,16 @@
 //! never by the corpus.
 
 use crate::classify::article_features;
-use crate::encode::{length_batches, TokenBatch, Tokens};
-use crate::error::Result;
+use crate::encode::{encode_sorted, EncodeStats, Schedule, Tokens};
+use crate::error::{error_chain, Result};
 use crate::export::Sink;
-use crate::ingest::{Failure, Ingested};
+use crate::ingest::Ingested;
 use crate::model::Model;
 use crate::segment::boilerplate::BoilerplateDetector;
 use crate::segment::{Segmenter, Span, SrxSegmenter};
-use crate::types::{Article, ErrorKind, Label, MinedArticle, Record, Scores, Sentence, Title};
+use crate::types::{
+    Article, ErrorKind, Failure, Label, MinedArticle, Record, Scores, Sentence, Title,
+};
 use ndarray::{s, Array2};
 use rayon::prelude::*;
 
@@ -102,18 +104,10 @@ pub struct Classified {
     embeddings: Array2<f32>,
 }
 
-/// Token counts of an encoding pass.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct EncodeStats {
-    /// Real tokens, `[CLS]` and `[SEP]` included.
-    pub tokens: usize,
-    /// Tokens the encoder computed, padding included.
-    pub padded_tokens: usize,
-}
-
+/// The stages composed: a model, a segmenter and the run's settings.
 pub struct Pipeline {
     model: Model,
-    segmenter: SrxSegmenter,
+    segmenter: Box<dyn Segmenter>,
     boilerplate: BoilerplateDetector,
     options: PipelineOptions,
 }
@@ -123,10 +117,16 @@ impl Pipeline {
     pub fn new(model: Model, options: PipelineOptions) -> Result<Self> {
         Ok(Pipeline {
             model,
-            segmenter: SrxSegmenter::english()?,
+            segmenter: Box::new(SrxSegmenter::english()?),
             boilerplate: BoilerplateDetector,
             options,
         })
+    }
+
+    /// The same pipeline with another segmenter (another language's rules, or gold
+    /// sentences).
+    pub fn with_segmenter(self, segmenter: Box<dyn Segmenter>) -> Self {
+        Pipeline { segmenter, ..self }
     }
 
     pub fn options(&self) -> &PipelineOptions {
@@ -183,7 +183,7 @@ impl Pipeline {
             .collect()
     }
 
-    /// Stage 2: sentence spans and boilerplate flags.
+    /// Stage 2 ([`crate::segment`]): sentence spans and boilerplate flags.
     pub fn segment(&self, article: Article) -> Result<Segmented, Failure> {
         let spans = self.segmenter.segment(&article.text);
         if spans.len() > self.options.max_sentences {
@@ -213,15 +213,16 @@ impl Pipeline {
         })
     }
 
-    /// Stage 3: word pieces of every sentence, then of the title.
+    /// Stage 3 ([`crate::encode`]), first half: word pieces of every sentence, then of the
+    /// title.
     pub fn tokenize(&self, segmented: Segmented) -> Result<Prepared, Failure> {
         let article = &segmented.article;
-        let tokenize = |t: &str| {
-            self.model
-                .tokenizer
-                .tokenize(t)
-                .map_err(|err| Failure::new(&article.id, ErrorKind::Inference, error_chain(&err)))
-        };
+        let tokenize =
+            |t: &str| {
+                self.model.classifier.tokenizer.tokenize(t).map_err(|err| {
+                    Failure::new(&article.id, ErrorKind::Inference, error_chain(&err))
+                })
+            };
         let mut tokens = segmented
             .spans
             .iter()
@@ -233,55 +234,36 @@ impl Pipeline {
         Ok(Prepared { segmented, tokens })
     }
 
-    /// Stage 4: embeddings of every token sequence of `items`, encoded together in
-    /// length-sorted batches, one batch per pool thread. One result per item: its embeddings,
-    /// or the error of a batch that failed.
+    /// Stage 3, second half: embeddings of every token sequence of `items`, encoded together
+    /// in length-sorted batches, one batch per pool thread. One result per item: its
+    /// embeddings, or the error of a batch that failed.
     pub fn encode(&self, items: &[&Prepared]) -> (Vec<Result<Array2<f32>, String>>, EncodeStats) {
-        let owners: Vec<(usize, usize)> = items
+        let sequences: Vec<&Tokens> = items.iter().flat_map(|p| &p.tokens).collect();
+        let encoder = self.model.classifier.encoder.as_ref();
+        let encoded = encode_sorted(
+            &sequences,
+            self.options.batch_size,
+            encoder.hidden_size(),
+            Schedule::Parallel,
+            |batch| encoder.encode(batch),
+            &mut |_, _| {},
+        );
+        let mut start = 0;
+        let out = items
             .iter()
-            .enumerate()
-            .flat_map(|(item, p)| (0..p.tokens.len()).map(move |row| (item, row)))
-            .collect();
-        let token = |&(item, row): &(usize, usize)| &items[item].tokens[row];
-        let lengths: Vec<usize> = owners.iter().map(|o| token(o).ids.len()).collect();
-        let hidden = self.model.encoder.hidden_size();
-        let mut out: Vec<Result<Array2<f32>, String>> = items
-            .iter()
-            .map(|p| Ok(Array2::zeros((p.tokens.len(), hidden))))
-            .collect();
-        let mut stats = EncodeStats::default();
-        let batches = length_batches(&lengths, self.options.batch_size);
-        let encoded: Vec<_> = batches
-            .par_iter()
-            .map(|batch| {
-                let rows: Vec<&Tokens> = batch.iter().map(|&k| token(&owners[k])).collect();
-                self.model.encoder.encode(&TokenBatch::pad(&rows))
+            .map(|p| {
+                let rows = start..start + p.tokens.len();
+                start = rows.end;
+                match rows.clone().find_map(|r| encoded.error(r)) {
+                    Some(err) => Err(error_chain(err)),
+                    None => Ok(encoded.rows.slice(s![rows, ..]).to_owned()),
+                }
             })
             .collect();
-        for (batch, result) in batches.iter().zip(encoded) {
-            stats.tokens += batch.iter().map(|&k| lengths[k]).sum::<usize>();
-            stats.padded_tokens +=
-                batch.len() * batch.iter().map(|&k| lengths[k]).max().unwrap_or(0);
-            match result {
-                Ok(e) => {
-                    for (r, &k) in batch.iter().enumerate() {
-                        let (item, row) = owners[k];
-                        if let Ok(m) = out[item].as_mut() {
-                            m.row_mut(row).assign(&e.row(r));
-                        }
-                    }
-                }
-                Err(err) => {
-                    for &k in batch {
-                        out[owners[k].0] = Err(error_chain(&err));
-                    }
-                }
-            }
-        }
-        (out, stats)
+        (out, encoded.stats)
     }
 
-    /// Stage 5: label probabilities of every sentence and of the title.
+    /// Stage 4 ([`crate::classify`]): label probabilities of every sentence and of the title.
     pub fn classify(&self, p: Prepared, embeddings: Array2<f32>) -> Result<Classified, Failure> {
         let Segmented {
             article,
@@ -293,10 +275,12 @@ impl Pipeline {
             embeddings.slice(s![..n, ..]),
             article.title.as_ref().map(|_| embeddings.row(n)),
         );
-        let scores =
-            self.model.head.predict(&features).map_err(|err| {
-                Failure::new(&article.id, ErrorKind::Inference, error_chain(&err))
-            })?;
+        let scores = self
+            .model
+            .classifier
+            .head
+            .predict(&features)
+            .map_err(|err| Failure::new(&article.id, ErrorKind::Inference, error_chain(&err)))?;
         let sentences: Vec<Sentence> = spans
             .iter()
             .enumerate()
@@ -337,7 +321,7 @@ impl Pipeline {
         })
     }
 
-    /// Stage 6: the argument graph, completing the record.
+    /// Stage 5 ([`crate::graph`]): the argument graph, completing the record.
     pub fn graph(&self, c: Classified) -> Record {
         let n = c.sentences.len();
         let title_emb = c.title.as_ref().map(|_| c.embeddings.row(n));
@@ -416,16 +400,4 @@ impl Pipeline {
             writer.join().expect("writer thread panicked")
         })
     }
-}
-
-/// An error and its sources, as one line: `outer: inner: innermost`.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -285,3 +285,32 @@ impl Record {
         }
     }
 }
+
+/// A record that could not be mined, with the id it goes by (the article id when it could be
+/// read, otherwise `source:line` or the file path): what every stage returns for a bad record,
+/// and what becomes a [`Record::Failed`] line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub id: String,
+    pub error: RecordError,
+}
+
+impl Failure {
+    /// The failed record of this failure.
+    pub fn into_record(self) -> Record {
+        Record::Failed {
+            id: self.id,
+            error: self.error,
+        }
+    }
+
+    pub fn new(id: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
+        Failure {
+            id: id.into(),
+            error: RecordError {
+                kind,
+                message: message.into(),
+            },
+        }
+    }
+}

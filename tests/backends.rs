@@ -13,6 +13,7 @@ mod common;
 use argmine::encode::Backend;
 use argmine::ingest::{read_inputs, IngestOptions};
 use argmine::model::Model;
+use argmine::Choice;
 use argmine::{MinedArticle, Pipeline, PipelineOptions, Record};
 use common::repo;
 use std::path::PathBuf;
@@ -36,7 +37,7 @@ fn mine_samples(backend: Backend) -> Vec<MinedArticle> {
 }
 
 fn chain(e: &dyn std::error::Error) -> String {
-    argmine::pipeline::error_chain(e)
+    argmine::error::error_chain(e)
 }
 
 /// The largest difference between any class score of any sentence or title, and the share of
@@ -72,9 +73,12 @@ fn compare(a: &[MinedArticle], b: &[MinedArticle]) -> (f32, f64) {
 
 #[test]
 fn unknown_backend_names_list_the_known_ones() {
-    let err = "torch".parse::<Backend>().unwrap_err();
-    assert!(err.contains("candle, onnx, onnx-int8, tch"), "{err}");
-    for backend in Backend::ALL {
+    let err = "torch".parse::<Backend>().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unknown backend `torch`; expected one of candle, onnx, onnx-int8, tch"
+    );
+    for &backend in Backend::ALL {
         assert_eq!(backend.name().parse::<Backend>(), Ok(backend));
     }
 }

@@ -7,6 +7,7 @@ use argmine::ingest::{read_inputs, IngestOptions};
 use argmine::model::Model;
 use argmine::pipeline::{Pipeline, PipelineOptions, Prepared};
 use argmine::types::Article;
+use argmine::Choice;
 use std::path::PathBuf;
 use std::sync::Once;
 
@@ -40,7 +41,7 @@ pub fn pipeline(backend: Backend, batch_size: usize) -> Pipeline {
 
 /// The backends compiled into this build (`--features onnx` adds the ONNX Runtime ones).
 pub fn backends() -> impl Iterator<Item = Backend> {
-    Backend::ALL.into_iter().filter(|b| b.is_available())
+    Backend::ALL.iter().copied().filter(|b| b.is_available())
 }
 
 /// The samples whose id passes `keep`, segmented and tokenized, ready for the encoder.

@@ -1,4 +1,4 @@
-//! Stage 5: turn sentence embeddings into claim / evidence / recommendation / other
+//! Stage 4: turn sentence embeddings into claim / evidence / recommendation / other
 //! probabilities.
 //!
 //! Whether a sentence is evidence or background, a claim or a recommendation, often depends on
@@ -21,9 +21,10 @@
 //! its next neighbour.
 
 use crate::error::Result;
+use crate::mlp::Mlp;
 use crate::types::Scores;
-use candle_core::{Device, Module, Tensor, D};
-use candle_nn::{Linear, VarBuilder};
+use candle_core::Tensor;
+use candle_nn::VarBuilder;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -158,40 +159,30 @@ pub fn article_features(sentences: ArrayView2<f32>, title: Option<ArrayView1<f32
     x
 }
 
-/// The classification head: `Linear → GELU → Linear`, then softmax at `temperature`.
+/// The classification head: an [`Mlp`] from the features to four logits, then softmax at
+/// `temperature`.
 pub struct ContextHead {
-    fc1: Linear,
-    fc2: Linear,
+    mlp: Mlp,
     temperature: f32,
 }
 
 impl ContextHead {
     /// Weights are `fc1.{weight,bias}` and `fc2.{weight,bias}` under `vb`.
     pub fn new(vb: VarBuilder, config: &HeadConfig) -> Result<Self> {
-        let fc1 = candle_nn::linear(feature_width(config.input), config.hidden, vb.pp("fc1"))?;
-        let fc2 = candle_nn::linear(config.hidden, 4, vb.pp("fc2"))?;
         Ok(ContextHead {
-            fc1,
-            fc2,
+            mlp: Mlp::new(vb, feature_width(config.input), config.hidden, 4)?,
             temperature: config.temperature,
         })
     }
 
     /// Raw logits `[rows, 4]`; differentiable.
     pub fn logits(&self, features: &Tensor) -> candle_core::Result<Tensor> {
-        self.fc2.forward(&self.fc1.forward(features)?.gelu_erf()?)
+        self.mlp.logits(features)
     }
 
     /// Calibrated probabilities for each row of `features`.
     pub fn predict(&self, features: &Array2<f32>) -> Result<Vec<Scores>> {
-        let (rows, width) = features.dim();
-        if rows == 0 {
-            return Ok(Vec::new());
-        }
-        let slice = features.as_slice().expect("standard layout");
-        let x = Tensor::from_slice(slice, (rows, width), &Device::Cpu)?;
-        let logits = (self.logits(&x)? / self.temperature as f64)?;
-        let probs = candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?;
+        let probs = self.mlp.probabilities(features, self.temperature)?;
         Ok(probs
             .into_iter()
             .map(|p| Scores([p[0], p[1], p[2], p[3]]))

@@ -80,6 +80,13 @@ pub fn mean_pool(states: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> 
     summed.broadcast_div(&counts)
 }
 
+/// A `[rows, columns]` tensor as a matrix.
+pub fn to_array(t: &Tensor) -> Result<Array2<f32>> {
+    let shape = t.dims2()?;
+    let flat = t.flatten_all()?.to_vec1::<f32>()?;
+    Ok(Array2::from_shape_vec(shape, flat).expect("a [rows, columns] tensor"))
+}
+
 /// Scales each row to unit length.
 pub fn l2_normalize(x: &Tensor) -> candle_core::Result<Tensor> {
     let norm = x
@@ -95,10 +102,7 @@ impl Encoder for CandleEncoder {
         if batch.rows == 0 {
             return Ok(Array2::zeros((0, self.hidden)));
         }
-        let pooled = l2_normalize(&self.pooled(batch)?)?;
-        let flat = pooled.flatten_all()?.to_vec1::<f32>()?;
-        Ok(Array2::from_shape_vec((batch.rows, self.hidden), flat)
-            .expect("candle returned [rows, hidden]"))
+        to_array(&l2_normalize(&self.pooled(batch)?)?)
     }
 
     fn hidden_size(&self) -> usize {

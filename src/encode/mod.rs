@@ -1,4 +1,4 @@
-//! Stage 4: tokenize sentences and turn them into sentence embeddings.
+//! Stage 3: tokenize sentences and turn them into sentence embeddings.
 //!
 //! Tokenization uses the model's own `tokenizer.json` (HF `tokenizers`) with padding switched
 //! off: each batch is padded only to its longest member. Sentences are grouped into batches by
@@ -25,9 +25,19 @@ pub mod onnx;
 #[cfg(feature = "tch")]
 pub mod tch;
 
+use crate::choice::{choice_traits, Choice};
 use crate::error::{Error, Result};
 use ndarray::Array2;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The files a backend loads an encoder from, resolved by [`crate::model::ModelDir`].
+#[derive(Debug, Clone)]
+pub struct EncoderFiles {
+    /// The BERT configuration, `config.json` (the tch backend parses it itself).
+    pub config: PathBuf,
+    /// The backend's weights file.
+    pub weights: PathBuf,
+}
 
 /// An encoder implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -40,15 +50,16 @@ pub enum Backend {
     Tch,
 }
 
-impl Backend {
-    pub const ALL: [Backend; 4] = [
+impl Choice for Backend {
+    const KIND: &'static str = "backend";
+    const ALL: &'static [Backend] = &[
         Backend::Candle,
         Backend::Onnx,
         Backend::OnnxInt8,
         Backend::Tch,
     ];
 
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Backend::Candle => "candle",
             Backend::Onnx => "onnx",
@@ -57,6 +68,19 @@ impl Backend {
         }
     }
 
+    fn help(self) -> &'static str {
+        match self {
+            Backend::Candle => "BERT in pure Rust (the default)",
+            Backend::Onnx => "ONNX Runtime on model.onnx (build with --features onnx)",
+            Backend::OnnxInt8 => "ONNX Runtime on model.int8.onnx (build with --features onnx)",
+            Backend::Tch => "rust-bert on libtorch (build with --features tch)",
+        }
+    }
+}
+
+choice_traits!(Backend);
+
+impl Backend {
     /// Whether this build of argmine includes the backend.
     pub fn is_available(self) -> bool {
         match self {
@@ -66,25 +90,14 @@ impl Backend {
         }
     }
 
-    /// The weights file the backend reads in a model directory.
-    pub fn weights_file(self) -> &'static str {
+    /// Loads an encoder from `files`, whose BERT configuration is `config`.
+    pub fn load(self, config: &bert::Config, files: &EncoderFiles) -> Result<Box<dyn Encoder>> {
+        let weights = files.weights.as_path();
         match self {
-            Backend::Candle | Backend::Tch => crate::model::ENCODER_FILE,
-            Backend::Onnx => "model.onnx",
-            Backend::OnnxInt8 => "model.int8.onnx",
-        }
-    }
-
-    /// Loads the encoder of the model directory `dir`, whose BERT configuration is `config`.
-    pub fn load(self, dir: &Path, config: &bert::Config) -> Result<Box<dyn Encoder>> {
-        match self {
-            Backend::Candle => Ok(Box::new(candle::CandleEncoder::load(
-                config,
-                &self.weights(dir)?,
-            )?)),
+            Backend::Candle => Ok(Box::new(candle::CandleEncoder::load(config, weights)?)),
             #[cfg(feature = "onnx")]
             Backend::Onnx | Backend::OnnxInt8 => Ok(Box::new(onnx::OnnxEncoder::load(
-                &self.weights(dir)?,
+                weights,
                 config.hidden_size,
             )?)),
             #[cfg(not(feature = "onnx"))]
@@ -93,61 +106,13 @@ impl Backend {
                 feature: "onnx",
             }),
             #[cfg(feature = "tch")]
-            Backend::Tch => Ok(Box::new(tch::TchEncoder::load(
-                &dir.join(crate::model::CONFIG_FILE),
-                &self.weights(dir)?,
-            )?)),
+            Backend::Tch => Ok(Box::new(tch::TchEncoder::load(&files.config, weights)?)),
             #[cfg(not(feature = "tch"))]
             Backend::Tch => Err(Error::BackendUnavailable {
                 backend: self.name(),
                 feature: "tch",
             }),
         }
-    }
-
-    /// The path of the backend's weights file in `dir`, which must exist.
-    fn weights(self, dir: &Path) -> Result<std::path::PathBuf> {
-        let path = dir.join(self.weights_file());
-        if path.is_file() {
-            return Ok(path);
-        }
-        let hint = match self {
-            Backend::Candle | Backend::Tch => "",
-            Backend::Onnx | Backend::OnnxInt8 => {
-                "; write it with `python3 scripts/export-onnx.py DIR --int8`"
-            }
-        };
-        Err(Error::Model {
-            dir: dir.to_path_buf(),
-            reason: format!(
-                "{} not found (the {} backend reads it{hint})",
-                self.weights_file(),
-                self.name()
-            ),
-        })
-    }
-}
-
-impl std::fmt::Display for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Backend {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Backend::ALL
-            .into_iter()
-            .find(|b| b.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Backend::ALL.iter().map(|b| b.name()).collect();
-                format!(
-                    "unknown backend `{s}`; expected one of {}",
-                    names.join(", ")
-                )
-            })
     }
 }
 
@@ -255,6 +220,115 @@ pub fn length_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
         .chunks(batch_size.max(1))
         .map(<[usize]>::to_vec)
         .collect()
+}
+
+/// Token counts of an encoding pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EncodeStats {
+    /// Real tokens, `[CLS]` and `[SEP]` included.
+    pub tokens: usize,
+    /// Tokens the encoder computed, padding included.
+    pub padded_tokens: usize,
+}
+
+/// How [`encode_sorted`] runs its batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// One batch per rayon pool thread, for mining (see [`candle::use_batch_parallelism`]).
+    Parallel,
+    /// One batch after another, each free to thread inside its ops, for training and
+    /// evaluation.
+    Sequential,
+}
+
+/// What [`encode_sorted`] computed, in input order.
+pub struct Encoded {
+    /// One row per sequence; the rows of a failed batch are zero.
+    pub rows: Array2<f32>,
+    /// The errors of the batches that failed.
+    errors: Vec<Error>,
+    /// For each sequence, its batch's index in `errors` if that batch failed.
+    failed: Vec<Option<usize>>,
+    pub stats: EncodeStats,
+}
+
+impl Encoded {
+    /// The error of the batch that held sequence `row`, if it failed.
+    pub fn error(&self, row: usize) -> Option<&Error> {
+        self.failed[row].map(|e| &self.errors[e])
+    }
+
+    /// The rows, or the first batch error.
+    pub fn into_rows(mut self) -> Result<Array2<f32>> {
+        if self.errors.is_empty() {
+            Ok(self.rows)
+        } else {
+            Err(self.errors.swap_remove(0))
+        }
+    }
+}
+
+/// The one loop that feeds an encoder, for mining, training and evaluation alike: cuts
+/// `sequences` into length-sorted batches of at most `batch_size` ([`length_batches`]), pads
+/// each, runs `encode` on it (giving `[rows, width]`), and puts the output rows back in input
+/// order. A failed batch fails only its own sequences. `progress(done, total)` follows the
+/// sequences placed.
+pub fn encode_sorted(
+    sequences: &[&Tokens],
+    batch_size: usize,
+    width: usize,
+    schedule: Schedule,
+    encode: impl Fn(&TokenBatch) -> Result<Array2<f32>> + Sync,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Encoded {
+    use rayon::prelude::*;
+    let lengths: Vec<usize> = sequences.iter().map(|t| t.ids.len()).collect();
+    let batches = length_batches(&lengths, batch_size);
+    let run = |batch: &Vec<usize>| {
+        let rows: Vec<&Tokens> = batch.iter().map(|&i| sequences[i]).collect();
+        encode(&TokenBatch::pad(&rows))
+    };
+    let mut out = Encoded {
+        rows: Array2::zeros((sequences.len(), width)),
+        errors: Vec::new(),
+        failed: vec![None; sequences.len()],
+        stats: EncodeStats::default(),
+    };
+    let mut done = 0;
+    let mut place = |out: &mut Encoded, batch: &[usize], result: Result<Array2<f32>>| {
+        out.stats.tokens += batch.iter().map(|&i| lengths[i]).sum::<usize>();
+        out.stats.padded_tokens +=
+            batch.len() * batch.iter().map(|&i| lengths[i]).max().unwrap_or(0);
+        match result {
+            Ok(e) => {
+                for (r, &i) in batch.iter().enumerate() {
+                    out.rows.row_mut(i).assign(&e.row(r));
+                }
+            }
+            Err(err) => {
+                for &i in batch {
+                    out.failed[i] = Some(out.errors.len());
+                }
+                out.errors.push(err);
+            }
+        }
+        done += batch.len();
+        progress(done, sequences.len());
+    };
+    match schedule {
+        Schedule::Parallel => {
+            let results: Vec<_> = batches.par_iter().map(run).collect();
+            for (batch, result) in batches.iter().zip(results) {
+                place(&mut out, batch, result);
+            }
+        }
+        Schedule::Sequential => {
+            for batch in &batches {
+                place(&mut out, batch, run(batch));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

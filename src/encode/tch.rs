@@ -26,7 +26,7 @@ impl TchEncoder {
     /// Builds rust-bert's BERT from `config.json` and loads `weights` into it, running on as
     /// many threads as the rayon pool has.
     pub fn load(config: &Path, weights: &Path) -> Result<Self> {
-        let config: BertConfig = crate::model::read_json(config)?;
+        let config: BertConfig = crate::json::read_json(config)?;
         tch::set_num_threads(rayon::current_num_threads() as i32);
         let mut store = nn::VarStore::new(Device::Cpu);
         let model = BertModel::new_with_optional_pooler(store.root(), &config, false);

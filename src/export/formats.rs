@@ -13,6 +13,7 @@
 //! sentence indices (prefixed where the format needs it), so every export points back to the
 //! mine record and, through the offsets, to the article.
 
+use crate::choice::{choice_traits, Choice};
 use crate::types::{round4_f64, Label, MinedArticle, Relation, Sentence};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -27,6 +28,42 @@ pub enum Format {
     Dot,
     Brat,
 }
+
+impl Choice for Format {
+    const KIND: &'static str = "format";
+    const ALL: &'static [Format] = &[
+        Format::Aif,
+        Format::Xaif,
+        Format::Graphml,
+        Format::Nodelink,
+        Format::Dot,
+        Format::Brat,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Aif => "aif",
+            Format::Xaif => "xaif",
+            Format::Graphml => "graphml",
+            Format::Nodelink => "nodelink",
+            Format::Dot => "dot",
+            Format::Brat => "brat",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Format::Aif => "AIF-JSON for OVA and AIFdb",
+            Format::Xaif => "xAIF for the oAMF modules",
+            Format::Graphml => "GraphML for networkx and yEd",
+            Format::Nodelink => "node-link JSON for networkx",
+            Format::Dot => "DOT for graphviz",
+            Format::Brat => "brat standoff (.txt + .ann)",
+        }
+    }
+}
+
+choice_traits!(Format);
 
 /// One output file of an export: a file-name suffix and its contents.
 pub struct ExportFile {

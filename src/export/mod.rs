@@ -1,11 +1,17 @@
-//! Stage 7: write records out. `argmine mine` streams JSONL records through a [`Sink`];
-//! `argmine export` turns those records into the graph formats of the field ([`formats`]).
+//! Stage 6: write records out. `argmine mine` streams JSONL records through a [`Sink`] opened
+//! by [`open_output`] (which also resumes an interrupted run); [`read_records`] reads them back,
+//! and [`write_graph_files`] turns them into the graph formats of the field ([`formats`]), one
+//! file per article.
 
 pub mod formats;
 pub mod tree;
 
+use crate::error::{Error, Result};
 use crate::types::Record;
+use formats::Format;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
+use std::path::Path;
 
 /// Receives records in input order.
 pub trait Sink: Send {
@@ -97,16 +103,71 @@ impl<W: Durable> Sink for JsonlSink<W> {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Resumed {
     /// How many records each id has in the file (ids may repeat in a corpus).
-    pub done: std::collections::HashMap<String, usize>,
+    pub done: HashMap<String, usize>,
     pub records: usize,
     /// Bytes of a torn last line that were cut off.
     pub discarded_bytes: u64,
 }
 
+impl Resumed {
+    /// Whether an item with this id still needs mining: false for as many items of each id
+    /// as the output already holds records of.
+    pub fn pending(&mut self, id: &str) -> bool {
+        match self.done.get_mut(id) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        }
+    }
+}
+
+/// The sink `argmine mine` writes to.
+pub type OutputSink = JsonlSink<Box<dyn Durable>>;
+
+/// Opens the output of a run, synced every `sync_every` records: standard output when `path`
+/// is `None`, else a new file; with `resume`, the existing file instead, its complete records
+/// kept (see [`prepare_resume`]) and appended to. Returns the sink and what an earlier run
+/// left (nothing unless resuming).
+pub fn open_output(
+    path: Option<&Path>,
+    resume: bool,
+    sync_every: usize,
+) -> Result<(OutputSink, Resumed)> {
+    let mut resumed = Resumed::default();
+    let out: Box<dyn Durable> = match path {
+        Some(path) if resume => {
+            resumed = prepare_resume(path).map_err(|source| Error::Resume {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let file = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(|source| Error::Write {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            Box::new(std::io::BufWriter::new(file))
+        }
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Box::new(std::io::BufWriter::new(file))
+        }
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    Ok((JsonlSink::new(out, sync_every), resumed))
+}
+
 /// Reads the complete records of an output file and cuts off a torn last line (one without
 /// its newline, or one that does not parse), so that appending continues cleanly. A missing
 /// file is an empty one.
-pub fn prepare_resume(path: &std::path::Path) -> std::io::Result<Resumed> {
+pub fn prepare_resume(path: &Path) -> std::io::Result<Resumed> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Resumed::default()),
@@ -140,14 +201,12 @@ pub fn prepare_resume(path: &std::path::Path) -> std::io::Result<Resumed> {
 
 /// Reads `argmine mine` output, one record per line, from `path` (`-` for standard input).
 /// Blank lines are skipped; a line that is not a record is an error naming its line.
-pub fn read_records(
-    path: &std::path::Path,
-) -> crate::Result<impl Iterator<Item = crate::Result<Record>>> {
+pub fn read_records(path: &Path) -> Result<impl Iterator<Item = Result<Record>>> {
     use std::io::BufRead;
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(path).map_err(|source| crate::Error::Read {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -159,16 +218,79 @@ pub fn read_records(
         .enumerate()
         .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
         .map(move |(i, line)| {
-            let line = line.map_err(|source| crate::Error::Read {
+            let line = line.map_err(|source| Error::Read {
                 path: path.clone(),
                 source,
             })?;
-            serde_json::from_str(&line).map_err(|source| crate::Error::Record {
+            serde_json::from_str(&line).map_err(|source| Error::Record {
                 path: path.clone(),
                 line: i + 1,
                 source,
             })
         }))
+}
+
+/// The first record with this id among `records`.
+pub fn find_record(
+    records: impl Iterator<Item = Result<Record>>,
+    id: &str,
+) -> Result<Option<Record>> {
+    for record in records {
+        let record = record?;
+        if record.id() == id {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
+/// What [`write_graph_files`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// Articles written.
+    pub written: usize,
+    /// Failed records, which have no graph to write.
+    pub skipped: usize,
+}
+
+/// Writes each mined article of `records` into `dir` (created if missing) in `format`: one
+/// file per article (brat: a `.txt` and an `.ann`), named after its id by [`file_stem`], with
+/// `-2`, `-3`, … added when two ids map to the same name. `only` keeps just the article with
+/// that id.
+pub fn write_graph_files(
+    records: impl Iterator<Item = Result<Record>>,
+    format: Format,
+    dir: &Path,
+    only: Option<&str>,
+) -> Result<ExportSummary> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut used = HashSet::new();
+    let mut summary = ExportSummary::default();
+    for record in records {
+        let Record::Mined(article) = record? else {
+            summary.skipped += 1;
+            continue;
+        };
+        if only.is_some_and(|id| id != article.id) {
+            continue;
+        }
+        let stem = file_stem(&article.id);
+        let mut name = stem.clone();
+        let mut k = 1;
+        while !used.insert(name.clone()) {
+            k += 1;
+            name = format!("{stem}-{k}");
+        }
+        for file in format.render(&article) {
+            let path = dir.join(format!("{name}.{}", file.extension));
+            std::fs::write(&path, file.contents).map_err(|source| Error::Write { path, source })?;
+        }
+        summary.written += 1;
+    }
+    Ok(summary)
 }
 
 /// A file name for an article id: characters other than ASCII letters, digits, `.`, `-` and

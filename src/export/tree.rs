@@ -2,8 +2,51 @@
 //! sentence under the one it supports or attacks, with labels, confidences and word-wrapped
 //! text.
 
+use crate::choice::{choice_traits, Choice};
 use crate::types::{Label, MinedArticle, Relation, Sentence};
 use std::collections::BTreeMap;
+
+/// When to colour the labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Choice for Colour {
+    const KIND: &'static str = "colour mode";
+    const ALL: &'static [Colour] = &[Colour::Auto, Colour::Always, Colour::Never];
+
+    fn name(self) -> &'static str {
+        match self {
+            Colour::Auto => "auto",
+            Colour::Always => "always",
+            Colour::Never => "never",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Colour::Auto => "colour when writing to a terminal and NO_COLOR is unset",
+            Colour::Always => "always colour",
+            Colour::Never => "never colour",
+        }
+    }
+}
+
+choice_traits!(Colour);
+
+impl Colour {
+    /// Whether to colour output that goes to a terminal (`terminal`) or elsewhere.
+    pub fn enabled(self, terminal: bool) -> bool {
+        match self {
+            Colour::Always => true,
+            Colour::Never => false,
+            Colour::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
 
 /// How to draw the tree.
 #[derive(Debug, Clone, Copy)]

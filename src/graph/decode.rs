@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn result_is_a_tree_on_random_graphs() {
-        let mut rng = crate::train::Rng::new(7);
+        let mut rng = crate::train::optim::Rng::new(7);
         for _ in 0..200 {
             let n = 2 + (rng.next_u64() % 9) as usize;
             let mut edges = Vec::new();

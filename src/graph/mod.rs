@@ -1,4 +1,4 @@
-//! Stage 6: build one argument graph per article — the thesis, and a support or attack edge
+//! Stage 5: build one argument graph per article — the thesis, and a support or attack edge
 //! from every other argumentative sentence towards what it backs.
 //!
 //! The nodes are the non-boilerplate sentences labelled claim, evidence or recommendation.
@@ -30,9 +30,10 @@ pub mod features;
 
 use crate::classify::Domain;
 use crate::error::Result;
+use crate::mlp::Mlp;
 use crate::types::{ArgumentGraph, Edge, Label, Relation, Scores, Sentence};
-use candle_core::{Device, Module, Tensor, D};
-use candle_nn::{Linear, VarBuilder};
+use candle_core::Tensor;
+use candle_nn::VarBuilder;
 use decode::{arborescence, ScoredEdge};
 use features::{
     markers, pair_width, write_pair, DocShape, ThesisCandidate, Unit, MAX_LINK_DISTANCE,
@@ -52,11 +53,10 @@ pub struct LinkConfig {
     pub threshold: f32,
 }
 
-/// The link scorer: `Linear → GELU → Linear` over [`features::write_pair`]'s features, giving
-/// logits for no link, support and attack.
+/// The link scorer: an [`Mlp`] over [`features::write_pair`]'s features, giving logits for no
+/// link, support and attack.
 pub struct LinkScorer {
-    fc1: Linear,
-    fc2: Linear,
+    mlp: Mlp,
     /// See [`LinkConfig::threshold`].
     pub threshold: f32,
 }
@@ -71,15 +71,14 @@ impl LinkScorer {
     /// Weights are `fc1.{weight,bias}` and `fc2.{weight,bias}` under `vb`.
     pub fn new(vb: VarBuilder, config: &LinkConfig) -> Result<Self> {
         Ok(LinkScorer {
-            fc1: candle_nn::linear(pair_width(config.input), config.hidden, vb.pp("fc1"))?,
-            fc2: candle_nn::linear(config.hidden, 3, vb.pp("fc2"))?,
+            mlp: Mlp::new(vb, pair_width(config.input), config.hidden, 3)?,
             threshold: config.threshold,
         })
     }
 
     /// Raw logits `[rows, 3]`; differentiable.
     pub fn logits(&self, features: &Tensor) -> candle_core::Result<Tensor> {
-        self.fc2.forward(&self.fc1.forward(features)?.gelu_erf()?)
+        self.mlp.logits(features)
     }
 
     /// Probabilities of the links `units[a] → units[b]` for each `(a, b)` in `pairs`.
@@ -91,17 +90,45 @@ impl LinkScorer {
     ) -> Result<Vec<LinkProbs>> {
         let mut out = Vec::with_capacity(pairs.len());
         for chunk in pairs.chunks(PAIR_CHUNK) {
-            let x = pair_matrix(units, doc, chunk);
-            let x = Tensor::from_slice(
-                x.as_slice().expect("standard layout"),
-                x.dim(),
-                &Device::Cpu,
-            )?;
-            let p = candle_nn::ops::softmax(&self.logits(&x)?, D::Minus1)?.to_vec2::<f32>()?;
+            let p = self
+                .mlp
+                .probabilities(&pair_matrix(units, doc, chunk), 1.0)?;
             out.extend(p.into_iter().map(|p| [p[0], p[1], p[2]]));
         }
         Ok(out)
     }
+
+    /// The first step of graph building, shared by inference and thesis training: scores the
+    /// candidate links among `units` and lists the thesis candidates with their features.
+    pub fn thesis_step<'a>(
+        &self,
+        units: &[Unit<'a>],
+        doc: DocShape,
+        title: Option<ArrayView1<f32>>,
+    ) -> Result<ThesisStep> {
+        let pairs = candidate_pairs(units);
+        let probs = self.score(units, doc, &pairs)?;
+        let (candidates, features) = thesis_candidates(units, title, doc.length, &pairs, &probs)
+            .into_iter()
+            .map(|(unit, candidate)| (unit, candidate.features()))
+            .unzip();
+        Ok(ThesisStep {
+            pairs,
+            probs,
+            candidates,
+            features,
+        })
+    }
+}
+
+/// The scored candidate links of a document and its thesis candidates ([`LinkScorer::thesis_step`]).
+pub struct ThesisStep {
+    pub pairs: Vec<(usize, usize)>,
+    pub probs: Vec<LinkProbs>,
+    /// The thesis candidates (units labelled claim or recommendation), in unit order.
+    pub candidates: Vec<usize>,
+    /// Each candidate's features ([`ThesisCandidate::features`]).
+    pub features: Vec<Vec<f32>>,
 }
 
 /// The thesis scorer: one weight per feature of [`ThesisCandidate::features`] (the scalars,
@@ -154,8 +181,8 @@ pub fn candidate_pairs(units: &[Unit]) -> Vec<(usize, usize)> {
 }
 
 /// The thesis candidates among `units` (those labelled claim or recommendation), as
-/// (unit, features) pairs. `pairs` and `probs` are the scored candidate links.
-pub fn thesis_candidates<'a>(
+/// (unit, candidate) pairs. `pairs` and `probs` are the scored candidate links.
+fn thesis_candidates<'a>(
     units: &[Unit<'a>],
     title: Option<ArrayView1<f32>>,
     length: usize,
@@ -297,17 +324,14 @@ impl GraphModel {
             length: sentences.len(),
             domain: Domain::News,
         };
-        let pairs = candidate_pairs(&units);
-        let probs = self.links.score(&units, doc, &pairs)?;
-        let candidates = thesis_candidates(&units, title, doc.length, &pairs, &probs);
-        let features: Vec<_> = candidates.iter().map(|c| c.1.features()).collect();
-        let Some((best, confidence)) = self.thesis.choose(&features) else {
+        let step = self.links.thesis_step(&units, doc, title)?;
+        let Some((best, confidence)) = self.thesis.choose(&step.features) else {
             return Ok(ArgumentGraph::default());
         };
-        let thesis = candidates[best].0;
+        let thesis = step.candidates[best];
         let mut edges: Vec<Edge> = self
             .links
-            .link_tree(&units, doc, pairs, probs, Root::Unit(thesis))?
+            .link_tree(&units, doc, step.pairs, step.probs, Root::Unit(thesis))?
             .into_iter()
             .map(|(a, b, relation, confidence)| Edge {
                 source: units[a].index,

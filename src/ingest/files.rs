@@ -1,8 +1,8 @@
 //! Plain-text, Markdown and HTML files: one article per file, the id being the path relative
 //! to the directory given on the command line (or the path as given, for a single file).
 
-use super::{decode, validate, Failure, IngestOptions, Ingested};
-use crate::types::{Article, ErrorKind};
+use super::{decode, validate, IngestOptions, Ingested};
+use crate::types::{Article, ErrorKind, Failure};
 use std::path::Path;
 
 pub(super) fn read_document(

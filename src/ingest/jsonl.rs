@@ -1,8 +1,8 @@
 //! JSONL input: one article per line, `{"id": str, "title": str?, "text": str, ...}`.
 //! Other fields are kept as `meta`. A numeric `id` is accepted and written as a string.
 
-use super::{decode, validate, Failure, IngestOptions, Ingested};
-use crate::types::{Article, ErrorKind};
+use super::{decode, validate, IngestOptions, Ingested};
+use crate::types::{Article, ErrorKind, Failure};
 use std::io::BufRead;
 
 /// Iterates the articles of a JSONL stream, one line at a time, so a huge corpus never sits in

@@ -14,7 +14,7 @@ pub use files::title_and_body;
 pub use html::html_to_article;
 pub use jsonl::JsonlReader;
 
-use crate::types::{Article, ErrorKind, RecordError};
+use crate::types::{Article, ErrorKind, Failure};
 use std::path::{Path, PathBuf};
 
 /// Limits and normalisations applied while reading.
@@ -31,34 +31,6 @@ impl Default for IngestOptions {
         IngestOptions {
             max_article_bytes: 8 * 1024 * 1024,
             lossy_utf8: false,
-        }
-    }
-}
-
-/// A record that could not be read, with the id it goes by (the article id when it could be
-/// read, otherwise `source:line` or the file path).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    pub id: String,
-    pub error: RecordError,
-}
-
-impl Failure {
-    /// The failed record of this failure.
-    pub fn into_record(self) -> crate::types::Record {
-        crate::types::Record::Failed {
-            id: self.id,
-            error: self.error,
-        }
-    }
-
-    pub fn new(id: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Failure {
-            id: id.into(),
-            error: RecordError {
-                kind,
-                message: message.into(),
-            },
         }
     }
 }

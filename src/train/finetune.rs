@@ -3,16 +3,20 @@
 //! The transformer layers are trainable; the embedding tables stay frozen (their 11.7 M
 //! parameters would dominate the optimiser's work and over-fit a few thousand sentences). A
 //! linear probe on the mean-pooled, dropped-out sentence state gives the loss: weighted
-//! cross-entropy with the class weights of [`super::class_weights`]. AdamW with linear warm-up
+//! cross-entropy with the class weights of [`super::optim::class_weights`]. AdamW with linear warm-up
 //! and linear decay; the probe learns 20× faster than the encoder. After each epoch the probe's
 //! dev score decides early stopping, and the best epoch's weights are kept.
 
 use super::datasets::Row;
-use super::{batch_loss, class_weights, dropout, selection_score, Rng};
+use super::head::selection_score;
+use super::optim::{
+    adamw, batch_loss, class_weights, dropout, early_stopping, Rng, Stopped, Stopping,
+};
 use crate::encode::bert::Config as BertConfig;
-use crate::encode::candle::CandleEncoder;
-use crate::encode::{SentenceTokenizer, TokenBatch, Tokens};
+use crate::encode::candle::{to_array, CandleEncoder};
+use crate::encode::{encode_sorted, Schedule, SentenceTokenizer, TokenBatch, Tokens};
 use crate::error::Result;
+use crate::model::ModelDir;
 use crate::types::Scores;
 use candle_core::{DType, Device, Module, Shape, Tensor, Var, D};
 use candle_nn::var_builder::SimpleBackend;
@@ -134,6 +138,17 @@ pub struct BaseEncoder {
     pub tokenizer: SentenceTokenizer,
 }
 
+impl BaseEncoder {
+    /// The encoder of the model in `dir`, its tokenizer set to a window of `max_tokens`.
+    pub fn load(dir: &ModelDir, max_tokens: usize) -> Result<Self> {
+        Ok(BaseEncoder {
+            config: dir.read_config()?,
+            tokenizer: dir.tokenizer(max_tokens)?,
+            tensors: dir.read_encoder_tensors()?,
+        })
+    }
+}
+
 pub fn finetune(
     base: &BaseEncoder,
     train: &[Row],
@@ -174,14 +189,12 @@ pub fn finetune(
     let steps_per_epoch = train.len().div_ceil(settings.batch_size);
     let total_steps = (steps_per_epoch * settings.epochs).max(1);
     let warmup = ((total_steps as f64) * settings.warmup_fraction).max(1.0);
-    let params = |lr| candle_nn::ParamsAdamW {
-        lr,
-        weight_decay: settings.weight_decay,
-        ..Default::default()
-    };
-    let mut opt = candle_nn::AdamW::new(vars.all_vars(), params(settings.learning_rate))?;
-    let mut probe_opt =
-        candle_nn::AdamW::new(probe_vars.all_vars(), params(settings.probe_learning_rate))?;
+    let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
+    let mut probe_opt = adamw(
+        &probe_vars,
+        settings.probe_learning_rate,
+        settings.weight_decay,
+    )?;
     log(&format!(
         "fine-tuning {} trainable tensors on {} sentences, {} steps per epoch",
         vars.all_vars().len(),
@@ -189,26 +202,14 @@ pub fn finetune(
         steps_per_epoch
     ));
 
-    let snapshot = |vars: &VarMap| -> candle_core::Result<HashMap<String, Tensor>> {
-        vars.data()
-            .lock()
-            .expect("var map lock")
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
-            .collect()
-    };
-    let mut best: Option<(f64, HashMap<String, Tensor>)> = None;
+    let dev_sequences: Vec<&Tokens> = dev_tokens.iter().collect();
     let mut step = 0usize;
-    let mut epochs_run = 0;
-    for epoch in 0..settings.epochs {
-        if started.elapsed().as_secs_f64() / 60.0 > settings.max_minutes {
-            log(&format!(
-                "time budget of {} minutes reached; stopping",
-                settings.max_minutes
-            ));
-            break;
-        }
-        epochs_run = epoch + 1;
+    let stopping = Stopping {
+        epochs: settings.epochs,
+        patience: 1,
+        budget: Some((started, settings.max_minutes)),
+    };
+    let best = early_stopping(&vars, &stopping, |epoch| {
         let batches = bucketed_batches(&lengths, settings.batch_size, &mut rng);
         let mut loss_avg = 0f32;
         for (b, batch) in batches.iter().enumerate() {
@@ -235,17 +236,24 @@ pub fn finetune(
             step += 1;
             progress(b + 1, batches.len(), loss_avg);
         }
-        // Dev score of the probe, in length-sorted batches.
-        let mut scores = vec![Scores::default(); dev.len()];
-        let dev_lengths: Vec<usize> = dev_tokens.iter().map(|t| t.ids.len()).collect();
-        for batch in crate::encode::length_batches(&dev_lengths, 64) {
-            let rows: Vec<&Tokens> = batch.iter().map(|&i| &dev_tokens[i]).collect();
-            let logits = probe.forward(&encoder.pooled(&TokenBatch::pad(&rows))?.detach())?;
-            let probs = candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?;
-            for (p, &i) in probs.iter().zip(&batch) {
-                scores[i] = Scores([p[0], p[1], p[2], p[3]]);
-            }
-        }
+        // Dev score of the probe.
+        let probs = encode_sorted(
+            &dev_sequences,
+            64,
+            4,
+            Schedule::Sequential,
+            |batch| {
+                let logits = probe.forward(&encoder.pooled(batch)?.detach())?;
+                to_array(&candle_nn::ops::softmax(&logits, D::Minus1)?)
+            },
+            &mut |_, _| {},
+        )
+        .into_rows()?;
+        let scores: Vec<Scores> = probs
+            .rows()
+            .into_iter()
+            .map(|p| Scores([p[0], p[1], p[2], p[3]]))
+            .collect();
         let (score, per) = selection_score(dev, &scores);
         log(&format!(
             "fine-tune epoch {}: loss {:.4}, probe dev score {:.4} {:?}, {:.1} min",
@@ -255,19 +263,22 @@ pub fn finetune(
             per,
             started.elapsed().as_secs_f64() / 60.0
         ));
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, snapshot(&vars)?));
-        } else {
-            break;
-        }
+        Ok((score, ()))
+    })?;
+    if best.stopped == Stopped::Budget {
+        log(&format!(
+            "time budget of {} minutes reached; stopping",
+            settings.max_minutes
+        ));
     }
-    let (dev_score, trained) = best.expect("at least one epoch");
     let mut tensors = base.tensors.clone();
-    tensors.extend(trained);
+    for (name, var) in vars.data().lock().expect("var map lock").iter() {
+        tensors.insert(name.clone(), var.as_tensor().clone());
+    }
     Ok(Finetuned {
         tensors,
-        dev_score,
-        epochs_run,
+        dev_score: best.score,
+        epochs_run: best.epochs_run,
         minutes: started.elapsed().as_secs_f64() / 60.0,
     })
 }

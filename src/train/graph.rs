@@ -11,21 +11,21 @@
 //!   calibrated for the decoder's "more likely than not" rule; AdamW; early stopping on the
 //!   dev link F1 after decoding.
 //! - **Thesis.** Nodes are the units the classifier labels argumentative, as at inference; the
-//!   candidates and their features come from [`thesis_candidates`]. A conditional logit is fitted
+//!   candidates and their features come from [`LinkScorer::thesis_step`], as at inference. A conditional logit is fitted
 //!   by gradient descent on the news-written train documents whose gold thesis is a candidate,
 //!   once for each L2 penalty of [`GraphTraining::thesis_l2`]; the fit with the best dev
 //!   accuracy is kept. The thesis scorer can also be refitted alone on a trained link scorer
 //!   ([`fit_thesis_scorer`]), which leaves the links untouched.
 
 use super::datasets::{Row, Split};
+use super::embed::TextEmbeddings;
 use super::metrics::LinkMetrics;
-use super::{dropout, weighted_cross_entropy, Rng, TextEmbeddings};
+use super::optim::{adamw, dropout, early_stopping, weighted_cross_entropy, Rng, Stopping};
 use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
 use crate::graph::features::{DocShape, Unit};
 use crate::graph::{
-    candidate_pairs, thesis_candidates, units_of, GraphModel, LinkConfig, LinkProbs, LinkScorer,
-    Root, ThesisScorer,
+    candidate_pairs, units_of, GraphModel, LinkConfig, LinkScorer, Root, ThesisScorer,
 };
 use crate::types::{Label, Relation, Scores};
 use candle_core::{DType, Device, Tensor};
@@ -322,14 +322,9 @@ fn thesis_problem(
         .filter(|&i| data.scores[i].best().0.is_argumentative())
         .collect();
     let units = data.units(&nodes);
-    let pairs = candidate_pairs(&units);
-    let probs: Vec<LinkProbs> = scorer.score(&units, doc.shape(), &pairs)?;
-    let candidates = thesis_candidates(&units, data.title(doc), doc.length, &pairs, &probs);
-    let answer = candidates.iter().position(|&(a, _)| nodes[a] == gold);
-    Ok(Some((
-        candidates.iter().map(|c| c.1.features()).collect(),
-        answer,
-    )))
+    let step = scorer.thesis_step(&units, doc.shape(), data.title(doc))?;
+    let answer = step.candidates.iter().position(|&a| nodes[a] == gold);
+    Ok(Some((step.features, answer)))
 }
 
 /// Fits the conditional logit over `width` features: minimises the mean
@@ -448,25 +443,19 @@ fn train_links(
     };
     let vars = VarMap::new();
     let scorer = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
-    let mut opt = candle_nn::AdamW::new(
-        vars.all_vars(),
-        candle_nn::ParamsAdamW {
-            lr: settings.learning_rate,
-            weight_decay: settings.weight_decay,
-            ..Default::default()
-        },
-    )?;
+    let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
     let mut rng = Rng::new(settings.seed);
     let mut order: Vec<usize> = (0..n).collect();
-    type Snapshot = HashMap<String, Tensor>;
-    let mut best: Option<(f64, f32, BTreeMap<String, LinkMetrics>, Snapshot)> = None;
-    let (mut since_best, mut epochs_run) = (0, 0);
     let mut per_source: BTreeMap<String, Vec<&Doc>> = BTreeMap::new();
     for d in &dev {
         per_source.entry(d.source.clone()).or_default().push(d);
     }
-    for epoch in 0..settings.epochs {
-        epochs_run = epoch + 1;
+    let stopping = Stopping {
+        epochs: settings.epochs,
+        patience: settings.patience,
+        budget: None,
+    };
+    let best = early_stopping(&vars, &stopping, |epoch| {
         rng.shuffle(&mut order);
         let mut loss_sum = 0.0;
         for (b, batch) in order.chunks(settings.batch_size).enumerate() {
@@ -517,28 +506,11 @@ fn train_links(
                 .map(|(k, v)| (k, (v.f1 * 1e4).round() / 1e4))
                 .collect::<Vec<_>>()
         ));
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            let snapshot = vars
-                .data()
-                .lock()
-                .expect("var map lock")
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
-                .collect::<candle_core::Result<HashMap<_, _>>>()?;
-            best = Some((score, threshold, dev_links, snapshot));
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if since_best >= settings.patience {
-                break;
-            }
-        }
-    }
-    let (_, threshold, dev_links, snapshot) = best.expect("at least one epoch");
+        Ok((score, (threshold, dev_links)))
+    })?;
+    let (threshold, dev_links) = best.outcome;
     config.threshold = threshold;
-    for (k, v) in vars.data().lock().expect("var map lock").iter() {
-        v.set(&snapshot[k])?;
-    }
+    let epochs_run = best.epochs_run;
     let scorer = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
     let report = LinkReport {
         train_pairs: n,

@@ -1,0 +1,104 @@
+//! `argmine eval`: a model scored on a dataset split, printed as tables or JSON.
+
+use super::args::{choice, set_threads, ModelArgs};
+use super::EXIT_OK;
+use anyhow::Result;
+use argmine::segment::SrxSegmenter;
+use argmine::train::datasets::Split;
+use argmine::train::evaluate::{self, Task};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// What to evaluate.
+    #[arg(long, value_parser = choice::<Task>(), default_value_t = Task::Classify)]
+    pub task: Task,
+    /// Dataset files (`classify`, `links`, `thesis`), or directories of written articles
+    /// (`segment`).
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Which split to score.
+    #[arg(long, value_parser = choice::<Split>(), default_value_t = Split::Test)]
+    pub split: Split,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+pub fn run(args: EvalArgs) -> Result<i32> {
+    set_threads(args.threads)?;
+    match args.task {
+        Task::Classify => classify(&args),
+        Task::Segment => segment(&args),
+        Task::Links => links(&args),
+        Task::Thesis => thesis(&args),
+    }?;
+    Ok(EXIT_OK)
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn classify(args: &EvalArgs) -> Result<()> {
+    let model = args.model.load()?;
+    let rows = evaluate::split_rows(&args.data, args.split)?;
+    let results = evaluate::classification(&model.classifier, &rows)?;
+    if args.json {
+        return print_json(&results);
+    }
+    for (source, m) in &results {
+        println!("== {source} ({:?} split)\n{m}", args.split);
+    }
+    Ok(())
+}
+
+fn segment(args: &EvalArgs) -> Result<()> {
+    let m = evaluate::segmentation(&args.data, &SrxSegmenter::english()?)?;
+    if args.json {
+        return print_json(&m);
+    }
+    println!(
+        "sentence boundaries: precision {:.4}, recall {:.4}, F1 {:.4}; exact sentences {:.4} ({} gold, {} predicted)",
+        m.precision, m.recall, m.f1, m.exact_sentences, m.gold_sentences, m.predicted_sentences
+    );
+    Ok(())
+}
+
+fn links(args: &EvalArgs) -> Result<()> {
+    let model = args.model.load()?;
+    let rows = evaluate::split_rows(&args.data, args.split)?;
+    let results = evaluate::links(&model, &rows)?;
+    if args.json {
+        return print_json(&results);
+    }
+    for (source, r) in &results {
+        let m = &r.metrics;
+        println!(
+            "{source}: links precision {:.4}, recall {:.4}, F1 {:.4} ({} gold, {} predicted, {} correct; {} documents)",
+            m.precision, m.recall, m.f1, m.gold, m.predicted, m.correct, r.documents
+        );
+    }
+    Ok(())
+}
+
+fn thesis(args: &EvalArgs) -> Result<()> {
+    let model = args.model.load()?;
+    let rows = evaluate::split_rows(&args.data, args.split)?;
+    let results = evaluate::thesis(&model, &rows)?;
+    if args.json {
+        return print_json(&results);
+    }
+    for (source, m) in &results {
+        println!(
+            "{source}: thesis accuracy {:.4} ({} of {} documents; {} gold theses not labelled claim or recommendation; first candidate {:.4})",
+            m.accuracy, m.correct, m.documents, m.not_a_candidate, m.first_candidate_accuracy
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! `argmine eval`: each task scores a model on a split of the datasets and returns its report;
+//! the caller decides how to print it.
+
+use super::datasets::{self, written, Row, Split};
+use super::embed::TextEmbeddings;
+use super::graph::{self, Doc, Embedded, ThesisMetrics};
+use super::metrics::{self, BoundaryMetrics, LinkMetrics, Metrics};
+use crate::choice::{choice_traits, Choice};
+use crate::error::{Error, Result};
+use crate::model::{Classifier, Model};
+use crate::segment::Segmenter;
+use crate::types::{Label, Scores};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What `argmine eval` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    Classify,
+    Segment,
+    Links,
+    Thesis,
+}
+
+impl Choice for Task {
+    const KIND: &'static str = "task";
+    const ALL: &'static [Task] = &[Task::Classify, Task::Segment, Task::Links, Task::Thesis];
+
+    fn name(self) -> &'static str {
+        match self {
+            Task::Classify => "classify",
+            Task::Segment => "segment",
+            Task::Links => "links",
+            Task::Thesis => "thesis",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Task::Classify => "sentence labels: per-class P/R/F1, macro-F1, confusion matrix, ECE",
+            Task::Segment => "sentence boundaries against the gold sentences of written articles",
+            Task::Links => "support/attack links between the gold argumentative units: P/R/F1",
+            Task::Thesis => "thesis accuracy on the documents with a gold thesis",
+        }
+    }
+}
+
+choice_traits!(Task);
+
+/// The rows of `split` in the dataset files; none at all is an error.
+pub fn split_rows(data: &[PathBuf], split: Split) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for path in data {
+        rows.extend(
+            datasets::read_rows(path)?
+                .into_iter()
+                .filter(|r| r.split == split),
+        );
+    }
+    if rows.is_empty() {
+        return Err(Error::NothingToEvaluate(
+            "no rows of that split in the given data",
+        ));
+    }
+    Ok(rows)
+}
+
+fn embed(model: &Classifier, rows: &[Row]) -> Result<TextEmbeddings> {
+    TextEmbeddings::of_rows(
+        rows,
+        &model.tokenizer,
+        model.encoder.as_ref(),
+        &mut |_, _| {},
+    )
+}
+
+/// Sentence-label metrics per source, and over all rows (`all`).
+pub fn classification(model: &Classifier, rows: &[Row]) -> Result<BTreeMap<String, Metrics>> {
+    let predictions = model.head.predict(&embed(model, rows)?.features(rows))?;
+    let mut by_source: BTreeMap<String, (Vec<Label>, Vec<Scores>)> = BTreeMap::new();
+    for (r, p) in rows.iter().zip(&predictions) {
+        for key in [r.source.clone(), "all".to_string()] {
+            let e = by_source.entry(key).or_default();
+            e.0.push(r.label);
+            e.1.push(*p);
+        }
+    }
+    Ok(by_source
+        .into_iter()
+        .map(|(k, (g, p))| (k, metrics::evaluate(&g, &p)))
+        .collect())
+}
+
+/// Link metrics of one source.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceLinks {
+    #[serde(flatten)]
+    pub metrics: LinkMetrics,
+    /// Documents of the source in the split.
+    #[serde(skip)]
+    pub documents: usize,
+}
+
+/// Link metrics at the model's threshold, per source with gold links.
+pub fn links(model: &Model, rows: &[Row]) -> Result<BTreeMap<String, SourceLinks>> {
+    let links = &model.graph.links;
+    per_source(model, rows, |data, docs| {
+        let m = graph::evaluate_links(links, data, docs, &[links.threshold])?.remove(0);
+        Ok((m.gold > 0).then_some(SourceLinks {
+            metrics: m,
+            documents: docs.len(),
+        }))
+    })
+}
+
+/// Thesis accuracy, per source with gold theses.
+pub fn thesis(model: &Model, rows: &[Row]) -> Result<BTreeMap<String, ThesisMetrics>> {
+    per_source(model, rows, |data, docs| {
+        let m = graph::evaluate_thesis(&model.graph.links, &model.graph.thesis, data, docs)?;
+        Ok((m.documents > 0).then_some(m))
+    })
+}
+
+/// `score` run on each source's documents; a source it gives `None` for is left out, and
+/// none left at all is an error.
+fn per_source<T>(
+    model: &Model,
+    rows: &[Row],
+    mut score: impl FnMut(&Embedded, &[&Doc]) -> Result<Option<T>>,
+) -> Result<BTreeMap<String, T>> {
+    let classifier = &model.classifier;
+    let data = Embedded::new(rows, embed(classifier, rows)?, &classifier.head)?;
+    let docs = graph::documents(rows);
+    let mut by_source: BTreeMap<&str, Vec<&Doc>> = BTreeMap::new();
+    for d in &docs {
+        by_source.entry(d.source.as_str()).or_default().push(d);
+    }
+    let mut out = BTreeMap::new();
+    for (source, docs) in &by_source {
+        if let Some(report) = score(&data, docs)? {
+            out.insert(source.to_string(), report);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::NothingToEvaluate(
+            "no documents with gold links or theses in that split",
+        ));
+    }
+    Ok(out)
+}
+
+/// Sentence boundaries of `segmenter` against the gold sentences of the written articles in
+/// `dirs`.
+pub fn segmentation(dirs: &[PathBuf], segmenter: &dyn Segmenter) -> Result<BoundaryMetrics> {
+    let (mut gold, mut predicted) = (Vec::new(), Vec::new());
+    for dir in dirs {
+        for article in written::read(dir)? {
+            let (text, spans) = written::text_and_spans(&article);
+            predicted.push(
+                segmenter
+                    .segment(&text)
+                    .iter()
+                    .map(|s| (s.start, s.end))
+                    .collect(),
+            );
+            gold.push(spans);
+        }
+    }
+    Ok(metrics::boundary_metrics(&gold, &predicted))
+}

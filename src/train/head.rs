@@ -1,0 +1,164 @@
+//! Training the context head ([`crate::classify`]) on fixed features: AdamW with dropout and
+//! class weights, early stopping on the dev selection score, then a temperature fitted on dev
+//! so that the probabilities are calibrated.
+
+use super::datasets::Row;
+use super::metrics;
+use super::optim::{
+    adamw, batch_loss, class_weights, dropout, early_stopping, weighted_cross_entropy, Rng,
+    Stopping,
+};
+use crate::classify::{ContextHead, Domain, HeadConfig};
+use crate::error::Result;
+use crate::types::{Label, Scores};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
+use ndarray::Array2;
+use std::collections::BTreeMap;
+
+/// Dev score used for model selection: mean over domains (news, comments, encyclopedia) of
+/// each domain's macro-F1, so that no single corpus dominates the choice.
+pub fn selection_score(rows: &[Row], predictions: &[Scores]) -> (f64, BTreeMap<String, f64>) {
+    let mut by_source: BTreeMap<String, (Vec<Label>, Vec<Scores>)> = BTreeMap::new();
+    for (r, p) in rows.iter().zip(predictions) {
+        let domain = format!("{:?}", Domain::of_source(&r.source)).to_lowercase();
+        let e = by_source.entry(domain).or_default();
+        e.0.push(r.label);
+        e.1.push(*p);
+    }
+    let per: BTreeMap<String, f64> = by_source
+        .into_iter()
+        .map(|(s, (g, p))| (s, metrics::evaluate(&g, &p).macro_f1))
+        .collect();
+    let mean = per.values().sum::<f64>() / per.len().max(1) as f64;
+    (mean, per)
+}
+
+/// Settings of head training.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HeadTraining {
+    pub hidden: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    pub dropout: f32,
+    /// Stop after this many epochs without a better dev score.
+    pub patience: usize,
+    pub seed: u64,
+}
+
+impl Default for HeadTraining {
+    fn default() -> Self {
+        HeadTraining {
+            hidden: 256,
+            epochs: 40,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            weight_decay: 0.01,
+            dropout: 0.2,
+            patience: 6,
+            seed: 17,
+        }
+    }
+}
+
+/// A trained head with its dev score and the variables to save.
+pub struct TrainedHead {
+    pub head: ContextHead,
+    pub config: HeadConfig,
+    pub vars: VarMap,
+    pub dev_score: f64,
+    pub dev_per_source: BTreeMap<String, f64>,
+    pub epochs_run: usize,
+}
+
+/// Trains the context head on fixed features with AdamW and early stopping on dev, then fits
+/// its temperature on dev.
+pub fn train_head(
+    train_x: &Array2<f32>,
+    train_rows: &[Row],
+    dev_x: &Array2<f32>,
+    dev_rows: &[Row],
+    input: usize,
+    settings: &HeadTraining,
+    log: &mut dyn FnMut(&str),
+) -> Result<TrainedHead> {
+    let device = Device::Cpu;
+    let config = HeadConfig {
+        input,
+        hidden: settings.hidden,
+        temperature: 1.0,
+    };
+    let vars = VarMap::new();
+    let head = ContextHead::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
+    let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
+    let cw = class_weights(train_rows);
+    let width = train_x.ncols();
+    let mut rng = Rng::new(settings.seed);
+    let mut order: Vec<usize> = (0..train_rows.len()).collect();
+    let stopping = Stopping {
+        epochs: settings.epochs,
+        patience: settings.patience,
+        budget: None,
+    };
+    let best = early_stopping(&vars, &stopping, |epoch| {
+        rng.shuffle(&mut order);
+        let mut loss_sum = 0.0;
+        for batch in order.chunks(settings.batch_size) {
+            let mut xs: Vec<f32> = Vec::with_capacity(batch.len() * width);
+            for &i in batch {
+                xs.extend(train_x.row(i).iter());
+            }
+            let x = Tensor::from_vec(xs, (batch.len(), width), &device)?;
+            let x = dropout(&x, settings.dropout, &mut rng)?;
+            let loss = batch_loss(&head.logits(&x)?, train_rows, batch, &cw)?;
+            opt.backward_step(&loss)?;
+            loss_sum += loss.to_scalar::<f32>()? as f64 * batch.len() as f64;
+        }
+        let (score, per) = selection_score(dev_rows, &head.predict(dev_x)?);
+        log(&format!(
+            "head epoch {:>2}: train loss {:.4}, dev score {:.4} {:?}",
+            epoch + 1,
+            loss_sum / train_rows.len() as f64,
+            score,
+            per
+        ));
+        Ok((score, per))
+    })?;
+    let mut trained = TrainedHead {
+        head: ContextHead::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?,
+        config,
+        vars,
+        dev_score: best.score,
+        dev_per_source: best.outcome,
+        epochs_run: best.epochs_run,
+    };
+    let t = fit_temperature(&trained.head, dev_x, dev_rows)?;
+    trained.head.set_temperature(t);
+    trained.config.temperature = t;
+    Ok(trained)
+}
+
+/// The temperature in [0.5, 4] that minimises dev negative log-likelihood (grid search).
+fn fit_temperature(head: &ContextHead, dev_x: &Array2<f32>, dev_rows: &[Row]) -> Result<f32> {
+    let device = Device::Cpu;
+    let x = Tensor::from_slice(
+        dev_x.as_slice().expect("standard layout"),
+        dev_x.dim(),
+        &device,
+    )?;
+    let logits = head.logits(&x)?;
+    let y: Vec<u32> = dev_rows.iter().map(|r| r.label.index() as u32).collect();
+    let y = Tensor::from_vec(y, dev_rows.len(), &device)?;
+    let ones = Tensor::ones(dev_rows.len(), DType::F32, &device)?;
+    let mut best = (f32::INFINITY, 1.0);
+    for step in 0..=70 {
+        let t = 0.5 + step as f32 * 0.05;
+        let nll = weighted_cross_entropy(&(&logits / t as f64)?, &y, &ones)?.to_scalar::<f32>()?;
+        if nll < best.0 {
+            best = (nll, t);
+        }
+    }
+    Ok(best.1)
+}

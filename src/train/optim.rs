@@ -1,0 +1,194 @@
+//! The optimisation toolbox every trainer uses: a seeded generator, dropout, the weighted
+//! losses and class weights, AdamW, and the one early-stopping loop that the head, the link
+//! scorer and fine-tuning all run.
+
+use super::datasets::Row;
+use crate::error::Result;
+use candle_core::{Tensor, D};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// A small deterministic generator (SplitMix64) for shuffling and dropout masks.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `[0, 1)`.
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+/// Inverted dropout with a mask from `rng`, so training is reproducible.
+pub fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> candle_core::Result<Tensor> {
+    if p <= 0.0 {
+        return Ok(x.clone());
+    }
+    let n = x.elem_count();
+    let keep = 1.0 / (1.0 - p);
+    let mask: Vec<f32> = (0..n)
+        .map(|_| if rng.next_f32() < p { 0.0 } else { keep })
+        .collect();
+    x * Tensor::from_vec(mask, x.shape(), x.device())?
+}
+
+/// Class weights `1/sqrt(freq)` over the weighted training labels, scaled to mean 1, so the
+/// rare recommendation class is not drowned out without over-weighting it.
+pub fn class_weights(rows: &[Row]) -> [f32; 4] {
+    let mut counts = [0f32; 4];
+    for r in rows {
+        counts[r.label.index()] += r.weight;
+    }
+    let mut w = counts.map(|c| if c > 0.0 { 1.0 / c.sqrt() } else { 0.0 });
+    let present = w.iter().filter(|&&x| x > 0.0).count().max(1) as f32;
+    let mean = w.iter().sum::<f32>() / present;
+    w.iter_mut().for_each(|x| *x /= mean);
+    w
+}
+
+/// Weighted cross-entropy: `Σ w_i · −log p(y_i) / Σ w_i`.
+pub fn weighted_cross_entropy(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: &Tensor,
+) -> candle_core::Result<Tensor> {
+    let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let picked = logp.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
+    let total = (picked * weights)?.sum_all()?;
+    total.neg()? / weights.sum_all()?.to_scalar::<f32>()? as f64
+}
+
+/// The weighted cross-entropy of `logits` for the rows `batch` of `rows`, each row weighted by
+/// its class weight times its own weight.
+pub fn batch_loss(
+    logits: &Tensor,
+    rows: &[Row],
+    batch: &[usize],
+    class_weights: &[f32; 4],
+) -> candle_core::Result<Tensor> {
+    let device = logits.device();
+    let y: Vec<u32> = batch
+        .iter()
+        .map(|&i| rows[i].label.index() as u32)
+        .collect();
+    let w: Vec<f32> = batch
+        .iter()
+        .map(|&i| class_weights[rows[i].label.index()] * rows[i].weight)
+        .collect();
+    weighted_cross_entropy(
+        logits,
+        &Tensor::from_vec(y, batch.len(), device)?,
+        &Tensor::from_vec(w, batch.len(), device)?,
+    )
+}
+
+/// AdamW over every variable of `vars`.
+pub fn adamw(vars: &VarMap, learning_rate: f64, weight_decay: f64) -> Result<AdamW> {
+    Ok(AdamW::new(
+        vars.all_vars(),
+        ParamsAdamW {
+            lr: learning_rate,
+            weight_decay,
+            ..Default::default()
+        },
+    )?)
+}
+
+/// When [`early_stopping`] ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopping {
+    /// Epochs at most.
+    pub epochs: usize,
+    /// Stop after this many epochs without a better dev score.
+    pub patience: usize,
+    /// Start no epoch after this many minutes since `started`.
+    pub budget: Option<(Instant, f64)>,
+}
+
+/// Why [`early_stopping`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    AllEpochs,
+    Patience,
+    Budget,
+}
+
+/// The best epoch of [`early_stopping`].
+pub struct Best<T> {
+    /// Its dev score.
+    pub score: f64,
+    /// What its epoch returned besides the score.
+    pub outcome: T,
+    pub epochs_run: usize,
+    pub stopped: Stopped,
+}
+
+/// The training loop: runs `epoch(k)` for `k = 0, 1, …` (each trains one epoch and returns
+/// its dev score, higher being better, and anything to keep with it) until [`Stopping`] says
+/// to stop; the first epoch always runs. Whenever an epoch beats every earlier one, the variables of `vars` are copied;
+/// at the end they hold the best epoch's weights again.
+pub fn early_stopping<T>(
+    vars: &VarMap,
+    stopping: &Stopping,
+    mut epoch: impl FnMut(usize) -> Result<(f64, T)>,
+) -> Result<Best<T>> {
+    let mut best: Option<(f64, T, HashMap<String, Tensor>)> = None;
+    let (mut since_best, mut epochs_run) = (0, 0);
+    let mut stopped = Stopped::AllEpochs;
+    for k in 0..stopping.epochs.max(1) {
+        if let Some((started, minutes)) = stopping.budget.filter(|_| k > 0) {
+            if started.elapsed().as_secs_f64() / 60.0 > minutes {
+                stopped = Stopped::Budget;
+                break;
+            }
+        }
+        epochs_run = k + 1;
+        let (score, outcome) = epoch(k)?;
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, outcome, snapshot(vars)?));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= stopping.patience {
+                stopped = Stopped::Patience;
+                break;
+            }
+        }
+    }
+    let (score, outcome, weights) = best.expect("at least one epoch");
+    for (k, v) in vars.data().lock().expect("var map lock").iter() {
+        v.set(&weights[k])?;
+    }
+    Ok(Best {
+        score,
+        outcome,
+        epochs_run,
+        stopped,
+    })
+}
+
+/// A copy of every variable's current value.
+fn snapshot(vars: &VarMap) -> candle_core::Result<HashMap<String, Tensor>> {
+    vars.data()
+        .lock()
+        .expect("var map lock")
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+        .collect()
+}

@@ -1,0 +1,259 @@
+//! The end-to-end recipe of `argmine train`, and the refits of the graph scorers alone.
+//!
+//! Training has two stages and keeps the better:
+//! 1. **frozen**: the base encoder as it is, and the context head ([`super::head`]) trained on
+//!    its embeddings;
+//! 2. **fine-tuned**: the encoder's transformer layers fine-tuned with a linear probe on
+//!    single sentences ([`super::finetune`]), then the context head trained on the new
+//!    embeddings.
+//!
+//! Both heads are selected by early stopping on dev ([`super::head::selection_score`]); the
+//! graph scorers ([`super::graph`]) are then trained on the kept encoder's embeddings, and the
+//! whole model is written through [`ModelDir`].
+
+use super::datasets::{self, Row, Split};
+use super::embed::TextEmbeddings;
+use super::finetune::{self, BaseEncoder, FinetuneSettings};
+use super::graph::{self, GraphReport, GraphTraining};
+use super::head::{train_head, HeadTraining, TrainedHead};
+use crate::encode::candle::CandleEncoder;
+use crate::encode::Backend;
+use crate::error::{Error, Result};
+use crate::graph::GraphMeta;
+use crate::model::{Classifier, ModelDir, ModelMeta, Report};
+use crate::types::stable_hash;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// Everything `argmine train` needs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainOptions {
+    /// Directory with the base model's `config.json`, `tokenizer.json`, `model.safetensors`.
+    pub base: PathBuf,
+    /// Dataset files (rows of [`datasets::Row`]); their train and dev splits are used.
+    pub data: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub name: String,
+    pub max_tokens: usize,
+    pub head: HeadTraining,
+    pub finetune: FinetuneSettings,
+    pub graph: GraphTraining,
+    /// Skip the fine-tuning stage (train only a head on the frozen encoder).
+    pub frozen_only: bool,
+}
+
+/// What training did, saved next to the model as `training.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainReport {
+    pub options: TrainOptions,
+    pub train_rows: usize,
+    pub dev_rows: usize,
+    pub frozen_dev_score: f64,
+    pub frozen_dev_per_source: BTreeMap<String, f64>,
+    pub finetuned_dev_score: Option<f64>,
+    pub finetuned_dev_per_source: Option<BTreeMap<String, f64>>,
+    pub finetune_minutes: Option<f64>,
+    pub kept: String,
+    pub temperature: f32,
+    pub minutes: f64,
+}
+
+/// The rows of the train and dev splits of the dataset files (test rows are never read into
+/// training).
+fn training_rows(data: &[PathBuf]) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for path in data {
+        rows.extend(
+            datasets::read_rows(path)?
+                .into_iter()
+                .filter(|r| r.split != Split::Test),
+        );
+    }
+    Ok(rows)
+}
+
+/// Trains both variants, keeps the better on dev, and writes the model directory.
+pub fn train_model(
+    options: &TrainOptions,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&str, usize, usize, f32),
+) -> Result<TrainReport> {
+    let started = std::time::Instant::now();
+    let (train, dev): (Vec<Row>, Vec<Row>) = training_rows(&options.data)?
+        .into_iter()
+        .partition(|r| r.split == Split::Train);
+    let all: Vec<Row> = train.iter().chain(&dev).cloned().collect();
+    log(&format!(
+        "{} train rows, {} dev rows",
+        train.len(),
+        dev.len()
+    ));
+
+    let base_dir = ModelDir::new(&options.base);
+    let base = BaseEncoder::load(&base_dir, options.max_tokens)?;
+
+    let fit_head = |tensors: &HashMap<String, Tensor>,
+                    stage: &str,
+                    log: &mut dyn FnMut(&str),
+                    progress: &mut dyn FnMut(&str, usize, usize, f32)|
+     -> Result<(TrainedHead, TextEmbeddings)> {
+        let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
+        let encoder = CandleEncoder::new(vb, &base.config, false)?;
+        let emb = TextEmbeddings::of_rows(&all, &base.tokenizer, &encoder, &mut |d, t| {
+            progress(stage, d, t, 0.0)
+        })?;
+        let head = train_head(
+            &emb.features(&train),
+            &train,
+            &emb.features(&dev),
+            &dev,
+            base.config.hidden_size,
+            &options.head,
+            log,
+        )?;
+        log(&format!(
+            "{stage}: head dev score {:.4} {:?}",
+            head.dev_score, head.dev_per_source
+        ));
+        Ok((head, emb))
+    };
+
+    let (frozen, frozen_emb) = fit_head(&base.tensors, "embed (frozen encoder)", log, progress)?;
+    let mut report = TrainReport {
+        options: options.clone(),
+        train_rows: train.len(),
+        dev_rows: dev.len(),
+        frozen_dev_score: frozen.dev_score,
+        frozen_dev_per_source: frozen.dev_per_source.clone(),
+        finetuned_dev_score: None,
+        finetuned_dev_per_source: None,
+        finetune_minutes: None,
+        kept: "frozen".into(),
+        temperature: frozen.config.temperature,
+        minutes: 0.0,
+    };
+    let mut kept = (base.tensors.clone(), frozen, frozen_emb);
+    if !options.frozen_only {
+        let tuned = finetune::finetune(
+            &base,
+            &train,
+            &dev,
+            &options.finetune,
+            log,
+            &mut |d, t, loss| progress("fine-tune", d, t, loss),
+        )?;
+        report.finetune_minutes = Some(tuned.minutes);
+        let (head, emb) = fit_head(&tuned.tensors, "embed (fine-tuned encoder)", log, progress)?;
+        report.finetuned_dev_score = Some(head.dev_score);
+        report.finetuned_dev_per_source = Some(head.dev_per_source.clone());
+        if head.dev_score > kept.1.dev_score {
+            report.kept = "fine-tuned".into();
+            report.temperature = head.config.temperature;
+            kept = (tuned.tensors, head, emb);
+        }
+    }
+    log(&format!("keeping the {} encoder", report.kept));
+
+    let out = ModelDir::new(&options.out);
+    out.create()?;
+    out.write_encoder(&kept.0)?;
+    out.write_head(&kept.1.vars)?;
+    out.write_tokenizer(&base.tokenizer)?;
+    out.copy_config_from(&base_dir)?;
+    let data = graph::Embedded::new(&all, kept.2, &kept.1.head)?;
+    let graph = fit_graph(&out, &data, &options.graph, log, &mut |d, t, l| {
+        progress("graph", d, t, l)
+    })?;
+    let meta = ModelMeta {
+        name: options.name.clone(),
+        revision: format!(
+            "{}-{:016x}",
+            report.kept,
+            stable_hash(&format!("{:?}", kept.1.dev_score))
+        ),
+        max_tokens: options.max_tokens,
+        head: kept.1.config.clone(),
+        graph: Some(graph),
+    };
+    report.minutes = started.elapsed().as_secs_f64() / 60.0;
+    out.write_meta(&meta)?;
+    out.write_report(Report::Training, &report)?;
+    Ok(report)
+}
+
+/// Trains the graph components on embedded rows, writes their weights and report into the
+/// model directory `out`, and returns what `argmine.json` records of them.
+fn fit_graph(
+    out: &ModelDir,
+    data: &graph::Embedded,
+    settings: &GraphTraining,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(usize, usize, f32),
+) -> Result<GraphMeta> {
+    let trained = graph::train_graph(data, settings, log, progress)?;
+    out.write_links(&trained.vars)?;
+    out.write_report(Report::Graph, &trained.report)?;
+    Ok(GraphMeta {
+        link: trained.config,
+        thesis: trained.model.thesis,
+    })
+}
+
+/// Which graph components [`retrain_graph`] fits again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphRefit {
+    /// The link scorer and the thesis scorer.
+    LinksAndThesis,
+    /// Only the thesis scorer, on the model's link scorer (whose weights stay as they are).
+    Thesis,
+}
+
+/// Retrains the graph components of the model in `dir` on the train and dev splits of `data`,
+/// keeping its encoder and head, and updates `argmine.json` and the graph report.
+pub fn retrain_graph(
+    dir: &ModelDir,
+    data: &[PathBuf],
+    settings: &GraphTraining,
+    refit: GraphRefit,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&str, usize, usize, f32),
+) -> Result<()> {
+    let model = Classifier::load(dir, Backend::Candle)?;
+    let rows = training_rows(data)?;
+    let emb = TextEmbeddings::of_rows(
+        &rows,
+        &model.tokenizer,
+        model.encoder.as_ref(),
+        &mut |d, t| progress("embed", d, t, 0.0),
+    )?;
+    let embedded = graph::Embedded::new(&rows, emb, &model.head)?;
+    let mut meta = model.meta.clone();
+    meta.graph = Some(match (refit, &model.meta.graph) {
+        (GraphRefit::Thesis, Some(graph_meta)) => {
+            let links = dir.links(&graph_meta.link)?;
+            let (thesis, thesis_report) =
+                graph::fit_thesis_scorer(&links, &embedded, settings, log)?;
+            let mut report: GraphReport = dir.read_report(Report::Graph)?;
+            report.settings.thesis_l2 = settings.thesis_l2.clone();
+            report.thesis = thesis_report;
+            dir.write_report(Report::Graph, &report)?;
+            GraphMeta {
+                link: graph_meta.link.clone(),
+                thesis,
+            }
+        }
+        (GraphRefit::Thesis, None) => {
+            return Err(Error::NoGraphScorers {
+                dir: dir.path().to_path_buf(),
+            })
+        }
+        (GraphRefit::LinksAndThesis, _) => {
+            fit_graph(dir, &embedded, settings, log, &mut |d, t, l| {
+                progress("graph", d, t, l)
+            })?
+        }
+    });
+    dir.write_meta(&meta)
+}
