@@ -184,6 +184,31 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn a_model_without_graph_scorers_names_the_command_that_trains_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo("models/argmine-minilm");
+    for entry in std::fs::read_dir(&model).unwrap() {
+        let path = entry.unwrap().path();
+        std::os::unix::fs::symlink(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let meta = dir.path().join("argmine.json");
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    value.as_object_mut().unwrap().remove("graph");
+    std::fs::remove_file(&meta).unwrap();
+    std::fs::write(&meta, value.to_string()).unwrap();
+    let stderr = run_error(
+        argmine()
+            .args(["mine", "--model"])
+            .arg(dir.path())
+            .arg(repo("datasets/samples")),
+    );
+    assert!(
+        stderr.contains("has no graph scorers; train them with `argmine train --graph-only"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn model_directory_comes_from_argmine_model_when_not_given() {
     let stderr = run_error(
         argmine()

@@ -3,8 +3,9 @@
 use super::args::{choice, set_threads, ModelArgs};
 use super::EXIT_OK;
 use anyhow::Result;
+use argmine::model::Model;
 use argmine::segment::SrxSegmenter;
-use argmine::train::datasets::Split;
+use argmine::train::datasets::{Row, Split};
 use argmine::train::evaluate::{self, Task};
 use std::path::PathBuf;
 
@@ -40,14 +41,21 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
+/// The model, and the rows of the split to score it on.
+fn model_and_rows(args: &EvalArgs) -> Result<(Model, Vec<Row>)> {
+    Ok((
+        args.model.load()?,
+        evaluate::split_rows(&args.data, args.split)?,
+    ))
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
 fn classify(args: &EvalArgs) -> Result<()> {
-    let model = args.model.load()?;
-    let rows = evaluate::split_rows(&args.data, args.split)?;
+    let (model, rows) = model_and_rows(args)?;
     let results = evaluate::classification(&model.classifier, &rows)?;
     if args.json {
         return print_json(&results);
@@ -71,8 +79,7 @@ fn segment(args: &EvalArgs) -> Result<()> {
 }
 
 fn links(args: &EvalArgs) -> Result<()> {
-    let model = args.model.load()?;
-    let rows = evaluate::split_rows(&args.data, args.split)?;
+    let (model, rows) = model_and_rows(args)?;
     let results = evaluate::links(&model, &rows)?;
     if args.json {
         return print_json(&results);
@@ -88,8 +95,7 @@ fn links(args: &EvalArgs) -> Result<()> {
 }
 
 fn thesis(args: &EvalArgs) -> Result<()> {
-    let model = args.model.load()?;
-    let rows = evaluate::split_rows(&args.data, args.split)?;
+    let (model, rows) = model_and_rows(args)?;
     let results = evaluate::thesis(&model, &rows)?;
     if args.json {
         return print_json(&results);

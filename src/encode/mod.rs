@@ -2,7 +2,8 @@
 //!
 //! Tokenization uses the model's own `tokenizer.json` (HF `tokenizers`) with padding switched
 //! off: each batch is padded only to its longest member. Sentences are grouped into batches by
-//! token length (across all articles in flight), which is what keeps padding waste near zero.
+//! token length (across all articles in flight), which is what keeps padding waste near zero;
+//! [`encode_sorted`] is that loop, for mining, training and evaluation alike.
 //!
 //! Sentences longer than the model window (`max_tokens`, 256 for the shipped model) are
 //! *truncated* to their first `max_tokens - 2` word pieces plus `[CLS]`/`[SEP]`: a sentence that
@@ -10,7 +11,8 @@
 //! its role (claim, evidence, recommendation) far more often than its tail.
 //!
 //! Backends implement [`Encoder`]; the head and everything after it does not know which one ran.
-//! [`Backend`] names them and [`Backend::load`] builds one from a model directory:
+//! [`Backend`] names them and [`Backend::load`] builds one from the files that
+//! [`crate::model::ModelDir::encoder_files`] resolves:
 //! - `candle` (default): BERT in pure Rust, from `model.safetensors`;
 //! - `onnx` (cargo feature `onnx`): ONNX Runtime on `model.onnx`, written from the same weights
 //!   by `scripts/export-onnx.py`;
@@ -348,6 +350,37 @@ mod tests {
         assert_eq!(batch.ids, [101, 7, 102, 101, 102, 0]);
         assert_eq!(batch.mask, [1, 1, 1, 1, 1, 0]);
         assert_eq!(batch.real_tokens(), 5);
+    }
+
+    #[test]
+    fn a_failed_batch_fails_only_its_own_sequences() {
+        let sequences: Vec<Tokens> = [3, 1, 2, 3]
+            .iter()
+            .map(|&n| Tokens { ids: vec![7; n] })
+            .collect();
+        let refs: Vec<&Tokens> = sequences.iter().collect();
+        // longest first: sequences 0 and 3 (width 3) share the batch that fails
+        let encode = |batch: &TokenBatch| {
+            if batch.width == 3 {
+                Err(Error::Io(std::io::Error::other("batch failed")))
+            } else {
+                Ok(Array2::from_elem((batch.rows, 1), batch.width as f32))
+            }
+        };
+        for schedule in [Schedule::Parallel, Schedule::Sequential] {
+            let encoded = encode_sorted(&refs, 2, 1, schedule, encode, &mut |_, _| {});
+            let failed: Vec<bool> = (0..4).map(|i| encoded.error(i).is_some()).collect();
+            assert_eq!(failed, [true, false, false, true]);
+            assert_eq!(encoded.rows.column(0).to_vec(), [0.0, 2.0, 2.0, 0.0]);
+            assert_eq!(
+                encoded.stats,
+                EncodeStats {
+                    tokens: 9,
+                    padded_tokens: 10
+                }
+            );
+            assert!(encoded.into_rows().is_err());
+        }
     }
 
     #[test]

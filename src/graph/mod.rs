@@ -100,9 +100,9 @@ impl LinkScorer {
 
     /// The first step of graph building, shared by inference and thesis training: scores the
     /// candidate links among `units` and lists the thesis candidates with their features.
-    pub fn thesis_step<'a>(
+    pub fn thesis_step(
         &self,
-        units: &[Unit<'a>],
+        units: &[Unit],
         doc: DocShape,
         title: Option<ArrayView1<f32>>,
     ) -> Result<ThesisStep> {
@@ -121,7 +121,8 @@ impl LinkScorer {
     }
 }
 
-/// The scored candidate links of a document and its thesis candidates ([`LinkScorer::thesis_step`]).
+/// The scored candidate links of a document and its thesis candidates
+/// ([`LinkScorer::thesis_step`]).
 pub struct ThesisStep {
     pub pairs: Vec<(usize, usize)>,
     pub probs: Vec<LinkProbs>,

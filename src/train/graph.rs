@@ -20,7 +20,7 @@
 use super::datasets::{Row, Split};
 use super::embed::TextEmbeddings;
 use super::metrics::LinkMetrics;
-use super::optim::{adamw, dropout, early_stopping, weighted_cross_entropy, Rng, Stopping};
+use super::optim::{adamw, batch_rows, early_stopping, weighted_cross_entropy, Rng, Stopping};
 use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
 use crate::graph::features::{DocShape, Unit};
@@ -459,15 +459,7 @@ fn train_links(
         rng.shuffle(&mut order);
         let mut loss_sum = 0.0;
         for (b, batch) in order.chunks(settings.batch_size).enumerate() {
-            let mut xs = Vec::with_capacity(batch.len() * width);
-            for &i in batch {
-                xs.extend_from_slice(&x[i * width..(i + 1) * width]);
-            }
-            let xb = dropout(
-                &Tensor::from_vec(xs, (batch.len(), width), &device)?,
-                settings.dropout,
-                &mut rng,
-            )?;
+            let xb = batch_rows(&x, width, batch, settings.dropout, &mut rng)?;
             let labels: Vec<u32> = batch.iter().map(|&i| y[i]).collect();
             let loss = weighted_cross_entropy(
                 &scorer.logits(&xb)?,

@@ -5,7 +5,7 @@
 use super::datasets::Row;
 use super::metrics;
 use super::optim::{
-    adamw, batch_loss, class_weights, dropout, early_stopping, weighted_cross_entropy, Rng,
+    adamw, batch_loss, batch_rows, class_weights, early_stopping, weighted_cross_entropy, Rng,
     Stopping,
 };
 use crate::classify::{ContextHead, Domain, HeadConfig};
@@ -94,7 +94,10 @@ pub fn train_head(
     let head = ContextHead::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
     let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
     let cw = class_weights(train_rows);
-    let width = train_x.ncols();
+    let (train, width) = (
+        train_x.as_slice().expect("standard layout"),
+        train_x.ncols(),
+    );
     let mut rng = Rng::new(settings.seed);
     let mut order: Vec<usize> = (0..train_rows.len()).collect();
     let stopping = Stopping {
@@ -106,12 +109,7 @@ pub fn train_head(
         rng.shuffle(&mut order);
         let mut loss_sum = 0.0;
         for batch in order.chunks(settings.batch_size) {
-            let mut xs: Vec<f32> = Vec::with_capacity(batch.len() * width);
-            for &i in batch {
-                xs.extend(train_x.row(i).iter());
-            }
-            let x = Tensor::from_vec(xs, (batch.len(), width), &device)?;
-            let x = dropout(&x, settings.dropout, &mut rng)?;
+            let x = batch_rows(train, width, batch, settings.dropout, &mut rng)?;
             let loss = batch_loss(&head.logits(&x)?, train_rows, batch, &cw)?;
             opt.backward_step(&loss)?;
             loss_sum += loss.to_scalar::<f32>()? as f64 * batch.len() as f64;

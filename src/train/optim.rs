@@ -48,6 +48,23 @@ pub fn dropout(x: &Tensor, p: f32, rng: &mut Rng) -> candle_core::Result<Tensor>
     x * Tensor::from_vec(mask, x.shape(), x.device())?
 }
 
+/// The rows `batch` of the row-major matrix `x` (rows `width` long) as a `[batch, width]`
+/// tensor, with inverted dropout `p`.
+pub fn batch_rows(
+    x: &[f32],
+    width: usize,
+    batch: &[usize],
+    p: f32,
+    rng: &mut Rng,
+) -> candle_core::Result<Tensor> {
+    let mut rows = Vec::with_capacity(batch.len() * width);
+    for &i in batch {
+        rows.extend_from_slice(&x[i * width..(i + 1) * width]);
+    }
+    let rows = Tensor::from_vec(rows, (batch.len(), width), &candle_core::Device::Cpu)?;
+    dropout(&rows, p, rng)
+}
+
 /// Class weights `1/sqrt(freq)` over the weighted training labels, scaled to mean 1, so the
 /// rare recommendation class is not drowned out without over-weighting it.
 pub fn class_weights(rows: &[Row]) -> [f32; 4] {
@@ -191,4 +208,42 @@ fn snapshot(vars: &VarMap) -> candle_core::Result<HashMap<String, Tensor>> {
         .iter()
         .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+
+    #[test]
+    fn early_stopping_restores_the_best_epoch_and_stops_after_patience() {
+        let vars = VarMap::new();
+        vars.get(
+            1,
+            "w",
+            candle_nn::Init::Const(0.0),
+            DType::F32,
+            &Device::Cpu,
+        )
+        .unwrap();
+        let scores = [0.1, 0.5, 0.4, 0.3, 0.9];
+        let stopping = Stopping {
+            epochs: scores.len(),
+            patience: 2,
+            budget: None,
+        };
+        let best = early_stopping(&vars, &stopping, |k| {
+            let value = Tensor::new(&[k as f32], &Device::Cpu)?;
+            vars.data().lock().unwrap()["w"].set(&value)?;
+            Ok((scores[k], k))
+        })
+        .unwrap();
+        assert_eq!((best.outcome, best.epochs_run), (1, 4));
+        assert_eq!(best.stopped, Stopped::Patience);
+        let w = vars.data().lock().unwrap()["w"]
+            .as_tensor()
+            .to_vec1::<f32>()
+            .unwrap();
+        assert_eq!(w, [1.0]);
+    }
 }
