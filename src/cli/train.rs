@@ -6,7 +6,7 @@ use super::EXIT_OK;
 use anyhow::{Context, Result};
 use argmine::model::ModelDir;
 use argmine::segment::SrxSegmenter;
-use argmine::train::datasets::{self, cdcp, ibm, samples, written};
+use argmine::train::datasets::{self, cdcp, ibm, samples, webis, written};
 use argmine::train::finetune::FinetuneSettings;
 use argmine::train::graph::GraphTraining;
 use argmine::train::head::HeadTraining;
@@ -17,7 +17,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct DatasetsArgs {
-    /// Directory with the raw corpora (`cdcp/`, `ibm-ce-emnlp15/`, `federalist/`).
+    /// Directory with the raw corpora (`cdcp/`, `ibm-ce-emnlp15/`, `webis-editorials-16/`,
+    /// `federalist/`).
     #[arg(long)]
     pub raw: PathBuf,
     /// The seed op-ed, copied into the samples.
@@ -33,6 +34,11 @@ pub fn datasets(args: DatasetsArgs) -> Result<i32> {
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let news = written::read(&out.join("news-written"))?;
+    let editorials = webis::convert(
+        &args.raw.join("webis-editorials-16/editorials.jsonl"),
+        &segmenter,
+    )?;
+    datasets::write_jsonl(&out.join("webis-editorials.jsonl"), &editorials)?;
     let sets = [
         ("cdcp.jsonl", cdcp::convert(&args.raw.join("cdcp"))?),
         (
@@ -40,9 +46,10 @@ pub fn datasets(args: DatasetsArgs) -> Result<i32> {
             ibm::convert(&args.raw.join("ibm-ce-emnlp15"), &segmenter)?,
         ),
         ("news-written.jsonl", written::convert(&news)),
+        ("webis.jsonl", written::convert(&editorials)),
     ];
     for (name, rows) in &sets {
-        datasets::write_rows(&out.join(name), rows)?;
+        datasets::write_jsonl(&out.join(name), rows)?;
         let mut counts = BTreeMap::new();
         for r in rows {
             *counts

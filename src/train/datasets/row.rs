@@ -169,7 +169,7 @@ pub(super) fn read_to_string(path: &Path) -> Result<String> {
 }
 
 /// Writes rows as JSONL.
-pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
+pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     let file = std::fs::File::create(path).map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
@@ -186,7 +186,7 @@ pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
     Ok(())
 }
 
-/// Reads rows written by [`write_rows`].
+/// Reads rows written by [`write_jsonl`].
 pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
     read_to_string(path)?
         .lines()

@@ -1,28 +1,48 @@
-//! argmine's news-written articles (`datasets/news-written/*.jsonl`): sentences and headlines
-//! labelled as written, with gold links and theses.
+//! Articles labelled sentence by sentence, with gold links and theses: argmine's news-written
+//! articles (`datasets/news-written/*.jsonl`), and the Webis editorials in the same shape
+//! (`datasets/webis-editorials.jsonl`, written by [`super::webis`]).
 
-use super::row::{read_to_string, train_or_dev, with_context, Row, RowContext, RowLink, Unit};
+use super::row::{
+    read_to_string, train_or_dev, with_context, Row, RowContext, RowLink, Split, Unit,
+};
 use crate::error::{Error, Result};
 use crate::types::{Label, Relation};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// A labelled article written for this project (`datasets/news-written/*.jsonl`).
+/// The dataset source of the news-written articles.
+const NEWS_WRITTEN: &str = "argmine-news-written";
+
+/// An article labelled sentence by sentence.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WrittenArticle {
     pub doc_id: String,
     #[serde(default)]
     pub genre: String,
+    /// The rows' `source`; absent for the news-written articles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The article's split; absent for the news-written articles, which go to train or dev by
+    /// a hash of their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Split>,
     pub title: String,
-    pub title_label: Label,
+    /// The headline's label; an article without one gives no headline row.
+    pub title_label: Option<Label>,
     pub sentences: Vec<WrittenSentence>,
     pub thesis: Option<usize>,
+    /// A second sentence that would also be an acceptable thesis (annotated editorials only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thesis_alt: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WrittenSentence {
     pub text: String,
     pub label: Label,
+    /// What the label was derived from, when not written directly (the rows' `source_label`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_label: Option<String>,
     pub paragraph: usize,
     pub target: Option<usize>,
     pub relation: Option<Relation>,
@@ -56,17 +76,20 @@ pub fn read(dir: &Path) -> Result<Vec<WrittenArticle>> {
     Ok(out)
 }
 
-/// Sentences and headlines of the written articles; 20% of articles go to dev, none to test.
+/// Sentences and headlines of the articles, in their own split; an article without one goes to
+/// dev with a 20% chance (by its id), else to train.
 pub fn convert(articles: &[WrittenArticle]) -> Vec<Row> {
     let mut rows = Vec::new();
     for a in articles {
-        let split = train_or_dev(&a.doc_id, 20);
+        let split = a.split.unwrap_or_else(|| train_or_dev(&a.doc_id, 20));
+        let source = a.source.as_deref().unwrap_or(NEWS_WRITTEN);
         let units = a
             .sentences
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let mut unit = Unit::new(i, s.text.clone(), s.label, s.label.name().to_string());
+                let source_label = s.source_label.as_deref().unwrap_or(s.label.name());
+                let mut unit = Unit::new(i, s.text.clone(), s.label, source_label.to_string());
                 unit.links = s
                     .target
                     .map(|target| RowLink {
@@ -79,30 +102,32 @@ pub fn convert(articles: &[WrittenArticle]) -> Vec<Row> {
                 unit
             })
             .collect();
-        rows.push(Row {
-            text: a.title.clone(),
-            label: a.title_label,
-            source_label: "headline".into(),
-            doc_id: a.doc_id.clone(),
-            split,
-            source: "argmine-news-written".into(),
-            context: RowContext {
-                title: None,
-                prev: None,
-                next: a.sentences.first().map(|s| s.text.clone()),
-                position: 0.0,
-                is_title: true,
-            },
-            weight: 1.0,
-            unit: None,
-            links: Vec::new(),
-            thesis: false,
-        });
+        if let Some(label) = a.title_label {
+            rows.push(Row {
+                text: a.title.clone(),
+                label,
+                source_label: "headline".into(),
+                doc_id: a.doc_id.clone(),
+                split,
+                source: source.into(),
+                context: RowContext {
+                    title: None,
+                    prev: None,
+                    next: a.sentences.first().map(|s| s.text.clone()),
+                    position: 0.0,
+                    is_title: true,
+                },
+                weight: 1.0,
+                unit: None,
+                links: Vec::new(),
+                thesis: false,
+            });
+        }
         rows.extend(with_context(
             units,
             &a.doc_id,
             split,
-            "argmine-news-written",
+            source,
             Some(&a.title),
         ));
     }
