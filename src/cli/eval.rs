@@ -102,8 +102,15 @@ fn thesis(args: &EvalArgs) -> Result<()> {
     }
     for (source, m) in &results {
         println!(
-            "{source}: thesis accuracy {:.4} ({} of {} documents; {} gold theses not labelled claim or recommendation; first candidate {:.4})",
-            m.accuracy, m.correct, m.documents, m.not_a_candidate, m.first_candidate_accuracy
+            "{source}: thesis accuracy {:.4} ({} of {} documents), top 3 {:.4}; {} gold theses not labelled claim or recommendation; baselines: first candidate {:.4}, last {:.4}, most similar to the headline {:.4}",
+            m.accuracy,
+            m.correct,
+            m.documents,
+            m.top3_accuracy,
+            m.not_a_candidate,
+            m.first_candidate_accuracy,
+            m.last_candidate_accuracy,
+            m.headline_similarity_accuracy
         );
     }
     Ok(())

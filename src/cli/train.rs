@@ -6,7 +6,7 @@ use super::EXIT_OK;
 use anyhow::{Context, Result};
 use argmine::model::ModelDir;
 use argmine::segment::SrxSegmenter;
-use argmine::train::datasets::{self, cdcp, ibm, samples, webis, written};
+use argmine::train::datasets::{self, cdcp, ibm, samples, webis, written, Split};
 use argmine::train::finetune::FinetuneSettings;
 use argmine::train::graph::GraphTraining;
 use argmine::train::head::HeadTraining;
@@ -39,6 +39,12 @@ pub fn datasets(args: DatasetsArgs) -> Result<i32> {
         &segmenter,
     )?;
     datasets::write_jsonl(&out.join("webis-editorials.jsonl"), &editorials)?;
+    // weak labels train; the annotated editorials (all of dev and test) measure
+    let weak: Vec<_> = editorials
+        .into_iter()
+        .filter(|e| e.split == Some(Split::Train))
+        .collect();
+    let gold = written::read(&out.join("webis-graphs"))?;
     let sets = [
         ("cdcp.jsonl", cdcp::convert(&args.raw.join("cdcp"))?),
         (
@@ -46,7 +52,8 @@ pub fn datasets(args: DatasetsArgs) -> Result<i32> {
             ibm::convert(&args.raw.join("ibm-ce-emnlp15"), &segmenter)?,
         ),
         ("news-written.jsonl", written::convert(&news)),
-        ("webis.jsonl", written::convert(&editorials)),
+        ("webis.jsonl", written::convert(&weak)),
+        ("webis-graphs.jsonl", written::convert(&gold)),
     ];
     for (name, rows) in &sets {
         datasets::write_jsonl(&out.join(name), rows)?;

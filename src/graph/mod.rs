@@ -140,6 +140,14 @@ pub struct ThesisScorer {
 }
 
 impl ThesisScorer {
+    /// The candidates from the highest score to the lowest; ties keep candidate order.
+    pub fn rank(&self, candidates: &[Vec<f32>]) -> Vec<usize> {
+        let scores: Vec<f32> = candidates.iter().map(|c| self.score(c)).collect();
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        order
+    }
+
     /// The candidate with the highest score and its softmax probability among the candidates.
     /// Ties go to the earlier candidate.
     pub fn choose(&self, candidates: &[Vec<f32>]) -> Option<(usize, f32)> {

@@ -74,12 +74,20 @@ fn embed(model: &Classifier, rows: &[Row]) -> Result<TextEmbeddings> {
     )
 }
 
-/// Sentence-label metrics per source, and over all rows (`all`).
+/// Sentence-label metrics per source, over all rows (`all`), and over each source's headlines
+/// alone (`<source> headlines`).
 pub fn classification(model: &Classifier, rows: &[Row]) -> Result<BTreeMap<String, Metrics>> {
     let predictions = model.head.predict(&embed(model, rows)?.features(rows))?;
     let mut by_source: BTreeMap<String, (Vec<Label>, Vec<Scores>)> = BTreeMap::new();
     for (r, p) in rows.iter().zip(&predictions) {
-        for key in [r.source.clone(), "all".to_string()] {
+        let headlines = r
+            .context
+            .is_title
+            .then(|| format!("{} headlines", r.source));
+        for key in [Some(r.source.clone()), Some("all".to_string()), headlines]
+            .into_iter()
+            .flatten()
+        {
             let e = by_source.entry(key).or_default();
             e.0.push(r.label);
             e.1.push(*p);

@@ -23,7 +23,7 @@ use super::metrics::LinkMetrics;
 use super::optim::{adamw, batch_rows, early_stopping, weighted_cross_entropy, Rng, Stopping};
 use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
-use crate::graph::features::{DocShape, Unit};
+use crate::graph::features::{DocShape, Unit, THESIS_FEATURE_NAMES};
 use crate::graph::{
     candidate_pairs, units_of, GraphModel, LinkConfig, LinkScorer, Root, ThesisScorer,
 };
@@ -202,17 +202,24 @@ pub struct ThesisReport {
     pub minutes: f64,
 }
 
-/// Thesis accuracy over documents with a gold thesis.
+/// Thesis accuracy over documents with a gold thesis. A choice is right when it is the gold
+/// thesis or the annotated alternative.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(default)]
 pub struct ThesisMetrics {
     pub documents: usize,
     pub correct: usize,
     pub accuracy: f64,
-    /// Documents whose gold thesis the classifier did not label claim or recommendation (so
-    /// it could not be chosen).
+    /// Accuracy when any of the three best-scored candidates counts.
+    pub top3_accuracy: f64,
+    /// Documents whose gold theses the classifier did not label claim or recommendation (so
+    /// they could not be chosen).
     pub not_a_candidate: usize,
-    /// Accuracy of always taking the first candidate, for reference.
+    /// Baselines: always the first candidate, the last, or the one most similar to the
+    /// headline.
     pub first_candidate_accuracy: f64,
+    pub last_candidate_accuracy: f64,
+    pub headline_similarity_accuracy: f64,
 }
 
 /// The trained components.
@@ -255,6 +262,15 @@ fn link_examples(data: &Embedded, docs: &[&Doc]) -> (Vec<f32>, Vec<u32>, usize) 
 /// The gold thesis row of a document, if it has one.
 fn gold_thesis(rows: &[Row], doc: &Doc) -> Option<usize> {
     doc.rows.iter().copied().find(|&i| rows[i].thesis)
+}
+
+/// The rows of a document that are acceptable theses: the gold thesis and its alternative.
+fn acceptable_theses(rows: &[Row], doc: &Doc) -> Vec<usize> {
+    doc.rows
+        .iter()
+        .copied()
+        .filter(|&i| rows[i].thesis || rows[i].thesis_alt)
+        .collect()
 }
 
 /// Link precision, recall and F1 on the documents, with the gold argumentative units as nodes,
@@ -301,12 +317,18 @@ pub fn evaluate_links(
 /// Thresholds tried for [`LinkConfig::threshold`].
 const THRESHOLDS: [f32; 9] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
 
-/// The features of a document's thesis candidates, and which candidate is the gold thesis
-/// (`None` when the gold thesis is not among them).
-type ThesisProblem = (Vec<Vec<f32>>, Option<usize>);
+/// A document's thesis candidates and which of them the gold accepts.
+struct ThesisProblem {
+    /// Each candidate's features.
+    features: Vec<Vec<f32>>,
+    /// The candidate that is the gold thesis, if the gold thesis is a candidate.
+    gold: Option<usize>,
+    /// The candidates that are acceptable theses (the gold thesis and its alternative).
+    acceptable: Vec<usize>,
+}
 
-/// Candidates and the gold candidate of a document, with nodes as at inference (the units the
-/// classifier labels argumentative). `None` when the document has no gold thesis.
+/// Candidates and the gold candidates of a document, with nodes as at inference (the units
+/// the classifier labels argumentative). `None` when the document has no gold thesis.
 fn thesis_problem(
     scorer: &LinkScorer,
     data: &Embedded,
@@ -315,6 +337,7 @@ fn thesis_problem(
     let Some(gold) = gold_thesis(data.rows, doc) else {
         return Ok(None);
     };
+    let accepted = acceptable_theses(data.rows, doc);
     let nodes: Vec<usize> = doc
         .rows
         .iter()
@@ -323,8 +346,14 @@ fn thesis_problem(
         .collect();
     let units = data.units(&nodes);
     let step = scorer.thesis_step(&units, doc.shape(), data.title(doc))?;
-    let answer = step.candidates.iter().position(|&a| nodes[a] == gold);
-    Ok(Some((step.features, answer)))
+    let candidate_row = |k: usize| nodes[step.candidates[k]];
+    Ok(Some(ThesisProblem {
+        gold: (0..step.candidates.len()).find(|&k| candidate_row(k) == gold),
+        acceptable: (0..step.candidates.len())
+            .filter(|&k| accepted.contains(&candidate_row(k)))
+            .collect(),
+        features: step.features,
+    }))
 }
 
 /// Fits the conditional logit over `width` features: minimises the mean
@@ -364,24 +393,43 @@ pub fn evaluate_thesis(
     data: &Embedded,
     docs: &[&Doc],
 ) -> Result<ThesisMetrics> {
+    let title_similarity = THESIS_FEATURE_NAMES
+        .iter()
+        .position(|&n| n == "title_similarity")
+        .expect("a title-similarity feature");
     let mut m = ThesisMetrics::default();
-    let mut first = 0;
+    let (mut top3, mut first, mut last, mut headline) = (0, 0, 0, 0);
     for doc in docs {
-        let Some((candidates, answer)) = thesis_problem(links, data, doc)? else {
+        let Some(problem) = thesis_problem(links, data, doc)? else {
             continue;
         };
         m.documents += 1;
-        let Some(answer) = answer else {
+        if problem.acceptable.is_empty() {
             m.not_a_candidate += 1;
             continue;
-        };
-        let best = thesis.choose(&candidates).map(|c| c.0);
-        m.correct += usize::from(best == Some(answer));
-        first += usize::from(answer == 0);
+        }
+        let right = |k: usize| usize::from(problem.acceptable.contains(&k));
+        let ranked = thesis.rank(&problem.features);
+        m.correct += right(ranked[0]);
+        top3 += usize::from(ranked.iter().take(3).any(|&k| right(k) == 1));
+        let n = problem.features.len();
+        first += right(0);
+        last += right(n - 1);
+        let similar = (0..n).fold(0, |b, k| {
+            if problem.features[k][title_similarity] > problem.features[b][title_similarity] {
+                k
+            } else {
+                b
+            }
+        });
+        headline += right(similar);
     }
-    let n = m.documents.max(1) as f64;
-    m.accuracy = m.correct as f64 / n;
-    m.first_candidate_accuracy = first as f64 / n;
+    let rate = |k: usize| k as f64 / m.documents.max(1) as f64;
+    m.accuracy = rate(m.correct);
+    m.top3_accuracy = rate(top3);
+    m.first_candidate_accuracy = rate(first);
+    m.last_candidate_accuracy = rate(last);
+    m.headline_similarity_accuracy = rate(headline);
     Ok(m)
 }
 
@@ -528,8 +576,13 @@ pub fn fit_thesis_scorer(
     let (train, dev) = splits(&docs);
     let mut problems = Vec::new();
     for d in &train {
-        if let Some((candidates, Some(gold))) = thesis_problem(links, data, d)? {
-            problems.push((candidates, gold));
+        if let Some(ThesisProblem {
+            features,
+            gold: Some(gold),
+            ..
+        }) = thesis_problem(links, data, d)?
+        {
+            problems.push((features, gold));
         }
     }
     let width = crate::graph::features::THESIS_FEATURES + data.embeddings.hidden_size();

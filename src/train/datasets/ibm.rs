@@ -226,6 +226,7 @@ pub fn convert(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
                 unit: Some(i),
                 links: links(i),
                 thesis: false,
+                thesis_alt: false,
             });
         }
     }

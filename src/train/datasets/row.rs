@@ -78,6 +78,9 @@ pub struct Row {
     /// Whether the unit states its document's main standpoint (only news-written marks theses).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub thesis: bool,
+    /// Whether the unit is a second acceptable thesis (annotated editorials only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub thesis_alt: bool,
 }
 
 /// A gold argumentative link from a row to another unit of its document.
@@ -97,6 +100,7 @@ pub(super) struct Unit {
     pub(super) weight: f32,
     pub(super) links: Vec<RowLink>,
     pub(super) thesis: bool,
+    pub(super) thesis_alt: bool,
 }
 
 impl Unit {
@@ -109,6 +113,7 @@ impl Unit {
             weight: 1.0,
             links: Vec::new(),
             thesis: false,
+            thesis_alt: false,
         }
     }
 }
@@ -157,6 +162,7 @@ pub(super) fn with_context(
             unit: Some(u.index),
             links: u.links,
             thesis: u.thesis,
+            thesis_alt: u.thesis_alt,
         })
         .collect()
 }

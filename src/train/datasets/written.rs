@@ -99,6 +99,7 @@ pub fn convert(articles: &[WrittenArticle]) -> Vec<Row> {
                     .into_iter()
                     .collect();
                 unit.thesis = a.thesis == Some(i);
+                unit.thesis_alt = a.thesis_alt == Some(i);
                 unit
             })
             .collect();
@@ -121,6 +122,7 @@ pub fn convert(articles: &[WrittenArticle]) -> Vec<Row> {
                 unit: None,
                 links: Vec::new(),
                 thesis: false,
+                thesis_alt: false,
             });
         }
         rows.extend(with_context(
