@@ -39,12 +39,16 @@ pub fn datasets(args: DatasetsArgs) -> Result<i32> {
         &segmenter,
     )?;
     datasets::write_jsonl(&out.join("webis-editorials.jsonl"), &editorials)?;
-    // weak labels train; the annotated editorials (all of dev and test) measure
-    let weak: Vec<_> = editorials
-        .into_iter()
-        .filter(|e| e.split == Some(Split::Train))
-        .collect();
+    // The annotated editorials (all of dev and test, and some of train) are the gold; the weak
+    // labels are kept for the train editorials not yet annotated.
     let gold = written::read(&out.join("webis-graphs"))?;
+    let annotated: std::collections::HashSet<&str> =
+        gold.iter().map(|a| a.doc_id.as_str()).collect();
+    let weak: Vec<_> = editorials
+        .iter()
+        .filter(|e| e.split == Some(Split::Train) && !annotated.contains(e.doc_id.as_str()))
+        .cloned()
+        .collect();
     let sets = [
         ("cdcp.jsonl", cdcp::convert(&args.raw.join("cdcp"))?),
         (
