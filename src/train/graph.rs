@@ -19,6 +19,7 @@
 
 use super::datasets::{Row, Split};
 use super::embed::TextEmbeddings;
+use super::head::selection_group;
 use super::metrics::LinkMetrics;
 use super::optim::{adamw, batch_rows, early_stopping, weighted_cross_entropy, Rng, Stopping};
 use crate::classify::{ContextHead, Domain};
@@ -314,6 +315,23 @@ pub fn evaluate_links(
     Ok(metrics)
 }
 
+/// The link F1 that training selects on: the mean over the head's selection groups (real news,
+/// comments; [`selection_group`]) of each group's mean F1 over its sources, at threshold `k`;
+/// without either group, the mean over every source.
+fn selection_f1(by_source: &BTreeMap<String, Vec<LinkMetrics>>, k: usize) -> f64 {
+    let mut groups: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (source, m) in by_source {
+        if let Some(group) = selection_group(source) {
+            groups.entry(group).or_default().push(m[k].f1);
+        }
+    }
+    if groups.is_empty() {
+        groups.insert("all", by_source.values().map(|m| m[k].f1).collect());
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    groups.values().map(|v| mean(v)).sum::<f64>() / groups.len() as f64
+}
+
 /// Thresholds tried for [`LinkConfig::threshold`].
 const THRESHOLDS: [f32; 9] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
 
@@ -527,9 +545,7 @@ fn train_links(
                 by_source.insert(source.clone(), m);
             }
         }
-        let mean_f1 = |k: usize| {
-            by_source.values().map(|m| m[k].f1).sum::<f64>() / by_source.len().max(1) as f64
-        };
+        let mean_f1 = |k: usize| selection_f1(&by_source, k);
         let k = (0..THRESHOLDS.len()).fold(0, |b, k| if mean_f1(k) > mean_f1(b) { k } else { b });
         let score = mean_f1(k);
         let threshold = THRESHOLDS[k];
@@ -585,6 +601,13 @@ pub fn fit_thesis_scorer(
             problems.push((features, gold));
         }
     }
+    // chosen on the real news when the dev split has any
+    let real: Vec<&Doc> = dev
+        .iter()
+        .copied()
+        .filter(|d| selection_group(&d.source) == Some("real-news"))
+        .collect();
+    let dev = if real.is_empty() { dev } else { real };
     let width = crate::graph::features::THESIS_FEATURES + data.embeddings.hidden_size();
     let mut best: Option<(f64, ThesisScorer, ThesisMetrics)> = None;
     let mut tried = Vec::new();
