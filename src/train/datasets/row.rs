@@ -194,6 +194,12 @@ pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
 
 /// Reads rows written by [`write_jsonl`].
 pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
+    read_jsonl(path)
+}
+
+/// Reads a JSONL file, one value per non-blank line; a line that does not parse is an error
+/// naming it.
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
     read_to_string(path)?
         .lines()
         .enumerate()

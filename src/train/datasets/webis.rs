@@ -22,9 +22,9 @@
 //! Editorials are split by portal into test (the first 20% in the order of the FNV-1a hash of
 //! their id), dev (the next 20%) and train (the rest), so every portal is in every split.
 
-use super::row::{read_to_string, Split};
+use super::row::{read_jsonl, Split};
 use super::written::{WrittenArticle, WrittenSentence};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::segment::{Segmenter, Span};
 use crate::types::{stable_hash, Label};
 use serde::Deserialize;
@@ -56,18 +56,7 @@ struct TypedRange {
 /// Reads `editorials.jsonl` and returns the editorials as sentence-labelled articles, with
 /// their portal as `genre`, `webis-<portal>` as source, and their split.
 pub fn convert(path: &Path, segmenter: &dyn Segmenter) -> Result<Vec<WrittenArticle>> {
-    let mut editorials = Vec::new();
-    for (i, line) in read_to_string(path)?.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let e: Editorial = serde_json::from_str(line).map_err(|e| Error::Dataset {
-            path: path.to_path_buf(),
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
-        editorials.push(e);
-    }
+    let editorials: Vec<Editorial> = read_jsonl(path)?;
     let splits = splits(&editorials);
     Ok(editorials
         .iter()

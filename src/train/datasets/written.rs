@@ -2,9 +2,7 @@
 //! articles (`datasets/news-written/*.jsonl`), and the Webis editorials in the same shape
 //! (`datasets/webis-editorials.jsonl`, written by [`super::webis`]).
 
-use super::row::{
-    read_to_string, train_or_dev, with_context, Row, RowContext, RowLink, Split, Unit,
-};
+use super::row::{read_jsonl, train_or_dev, with_context, Row, RowContext, RowLink, Split, Unit};
 use crate::error::{Error, Result};
 use crate::types::{Label, Relation};
 use serde::{Deserialize, Serialize};
@@ -61,17 +59,7 @@ pub fn read(dir: &Path) -> Result<Vec<WrittenArticle>> {
     files.sort();
     let mut out = Vec::new();
     for path in files {
-        for (i, line) in read_to_string(&path)?.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let a: WrittenArticle = serde_json::from_str(line).map_err(|e| Error::Dataset {
-                path: path.clone(),
-                line: i + 1,
-                reason: e.to_string(),
-            })?;
-            out.push(a);
-        }
+        out.extend(read_jsonl::<WrittenArticle>(&path)?);
     }
     Ok(out)
 }
