@@ -140,21 +140,23 @@ pub struct ThesisScorer {
 }
 
 impl ThesisScorer {
-    /// The candidates from the highest score to the lowest; ties keep candidate order.
-    pub fn rank(&self, candidates: &[Vec<f32>]) -> Vec<usize> {
+    /// The candidates from the most to the least likely thesis, each with its softmax
+    /// probability among the candidates; ties keep candidate order.
+    pub fn rank(&self, candidates: &[Vec<f32>]) -> Vec<(usize, f32)> {
         let scores: Vec<f32> = candidates.iter().map(|c| self.score(c)).collect();
+        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let total: f32 = scores.iter().map(|s| (s - max).exp()).sum();
         let mut order: Vec<usize> = (0..candidates.len()).collect();
         order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
         order
+            .into_iter()
+            .map(|k| (k, (scores[k] - max).exp() / total))
+            .collect()
     }
 
-    /// The candidate with the highest score and its softmax probability among the candidates.
-    /// Ties go to the earlier candidate.
+    /// The likeliest candidate and its probability (see [`ThesisScorer::rank`]).
     pub fn choose(&self, candidates: &[Vec<f32>]) -> Option<(usize, f32)> {
-        let scores: Vec<f32> = candidates.iter().map(|c| self.score(c)).collect();
-        let best = (0..scores.len()).reduce(|b, k| if scores[k] > scores[b] { k } else { b })?;
-        let total: f32 = scores.iter().map(|s| (s - scores[best]).exp()).sum();
-        Some((best, 1.0 / total))
+        self.rank(candidates).first().copied()
     }
 
     pub fn score(&self, features: &[f32]) -> f32 {

@@ -428,8 +428,13 @@ pub fn evaluate_thesis(
         }
         let right = |k: usize| usize::from(problem.acceptable.contains(&k));
         let ranked = thesis.rank(&problem.features);
-        m.correct += right(ranked[0]);
-        top3 += usize::from(ranked.iter().take(3).any(|&k| right(k) == 1));
+        m.correct += right(ranked[0].0);
+        top3 += ranked
+            .iter()
+            .take(3)
+            .map(|&(k, _)| right(k))
+            .max()
+            .unwrap_or(0);
         let n = problem.features.len();
         first += right(0);
         last += right(n - 1);
