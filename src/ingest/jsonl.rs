@@ -56,73 +56,81 @@ impl<R: BufRead> JsonlReader<R> {
     fn parse(&self, bytes: Vec<u8>) -> Ingested {
         let fallback_id = format!("{}:{}", self.source, self.line);
         let text = decode(bytes, &fallback_id, &self.options)?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
-            Failure::new(
-                &fallback_id,
-                ErrorKind::InvalidRecord,
-                format!("not valid JSON: {err}"),
-            )
-        })?;
-        let serde_json::Value::Object(mut map) = value else {
+        parse_record(&text, &fallback_id)
+    }
+}
+
+/// Parses one JSONL record, `{"id": str | number, "title": str?, "text": str, ...}`, into an
+/// article, or a failure that names the record (`fallback_id` when it has no usable id) and
+/// says what is wrong with it. Every JSONL input goes through here, including the Python
+/// package's.
+pub fn parse_record(text: &str, fallback_id: &str) -> Ingested {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|err| {
+        Failure::new(
+            fallback_id,
+            ErrorKind::InvalidRecord,
+            format!("not valid JSON: {err}"),
+        )
+    })?;
+    let serde_json::Value::Object(mut map) = value else {
+        return Err(Failure::new(
+            fallback_id,
+            ErrorKind::InvalidRecord,
+            "a record must be a JSON object",
+        ));
+    };
+    let id = match map.remove("id") {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => s,
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(_) => {
             return Err(Failure::new(
                 fallback_id,
                 ErrorKind::InvalidRecord,
-                "a record must be a JSON object",
-            ));
-        };
-        let id = match map.remove("id") {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => s,
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            Some(_) => {
-                return Err(Failure::new(
-                    fallback_id,
-                    ErrorKind::InvalidRecord,
-                    "field `id` must be a non-empty string or a number",
-                ))
-            }
-            None => {
-                return Err(Failure::new(
-                    fallback_id,
-                    ErrorKind::InvalidRecord,
-                    "missing field `id`",
-                ))
-            }
-        };
-        let title = match map.remove("title") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(s)) => Some(s).filter(|s| !s.trim().is_empty()),
-            Some(_) => {
-                return Err(Failure::new(
-                    id,
-                    ErrorKind::InvalidRecord,
-                    "field `title` must be a string",
-                ))
-            }
-        };
-        let text = match map.remove("text") {
-            Some(serde_json::Value::String(s)) => s,
-            Some(_) => {
-                return Err(Failure::new(
-                    id,
-                    ErrorKind::InvalidRecord,
-                    "field `text` must be a string",
-                ))
-            }
-            None => {
-                return Err(Failure::new(
-                    id,
-                    ErrorKind::InvalidRecord,
-                    "missing field `text`",
-                ))
-            }
-        };
-        validate(Article {
-            id,
-            title,
-            text,
-            meta: map,
-        })
-    }
+                "field `id` must be a non-empty string or a number",
+            ))
+        }
+        None => {
+            return Err(Failure::new(
+                fallback_id,
+                ErrorKind::InvalidRecord,
+                "missing field `id`",
+            ))
+        }
+    };
+    let title = match map.remove("title") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s).filter(|s| !s.trim().is_empty()),
+        Some(_) => {
+            return Err(Failure::new(
+                id,
+                ErrorKind::InvalidRecord,
+                "field `title` must be a string",
+            ))
+        }
+    };
+    let text = match map.remove("text") {
+        Some(serde_json::Value::String(s)) => s,
+        Some(_) => {
+            return Err(Failure::new(
+                id,
+                ErrorKind::InvalidRecord,
+                "field `text` must be a string",
+            ))
+        }
+        None => {
+            return Err(Failure::new(
+                id,
+                ErrorKind::InvalidRecord,
+                "missing field `text`",
+            ))
+        }
+    };
+    validate(Article {
+        id,
+        title,
+        text,
+        meta: map,
+    })
 }
 
 impl<R: BufRead> Iterator for JsonlReader<R> {

@@ -12,7 +12,7 @@ pub mod jsonl;
 
 pub use files::title_and_body;
 pub use html::html_to_article;
-pub use jsonl::JsonlReader;
+pub use jsonl::{parse_record, JsonlReader};
 
 use crate::types::{Article, ErrorKind, Failure};
 use std::path::{Path, PathBuf};
