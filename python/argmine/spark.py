@@ -108,25 +108,13 @@ def mine(
             texts = batch.column(text_col).to_pylist()
             ids = batch.column(id_col).to_pylist()
             titles = batch.column(title_col).to_pylist() if title_col else [None] * len(texts)
-            articles = [_article(i, t, title) for i, t, title in zip(ids, texts, titles)]
+            # as JSONL records: a null text or id fails as it does on the command line
+            articles = [{"id": i, "text": t, "title": title} for i, t, title in zip(ids, texts, titles)]
             records = list(worker.mine_many(articles, batch_size=batch_size, threads=n))
             column = pa.array(records, type=arrow_type)
             yield pa.RecordBatch.from_arrays(batch.columns + [column], names=batch.schema.names + [output_col])
 
     return df.mapInArrow(mine_batches, schema)
-
-
-def _article(id: Any, text: Any, title: Any) -> Dict[str, Any]:
-    """A row as a JSONL input record; a null text or id is left out, so the record fails
-    with the command line's "missing field" error."""
-    article = {}
-    if id is not None:
-        article["id"] = id if isinstance(id, (str, int)) else str(id)
-    if text is not None:
-        article["text"] = text
-    if title is not None:
-        article["title"] = title
-    return article
 
 
 _MODELS: Dict[Tuple[Optional[str], str], Model] = {}

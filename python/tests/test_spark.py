@@ -1,0 +1,95 @@
+"""argmine.spark on a local Spark (two worker threads, a task retried up to three times)."""
+
+import os
+import sys
+
+import pytest
+
+pyspark = pytest.importorskip("pyspark", reason="pip install pyspark pyarrow pandas")
+
+from pyspark.sql import SparkSession  # noqa: E402
+
+import argmine  # noqa: E402
+from argmine import spark as amspark  # noqa: E402
+from conftest import canonical, write_jsonl  # noqa: E402
+
+BAD = [{"id": "blank", "text": "   "}, {"id": "null-text", "text": None}]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2,4]")
+        .appName("argmine-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "32")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def articles(snippets):
+    return snippets + BAD
+
+
+@pytest.fixture(scope="module")
+def cli_records(cli, articles, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spark")
+    cli("mine", write_jsonl(folder / "in.jsonl", articles), "-o", folder / "out.jsonl")
+    return {r["id"]: canonical(r) for r in argmine.read_jsonl(folder / "out.jsonl")}
+
+
+def frame(spark, articles, partitions=4):
+    rows = spark.sparkContext.parallelize([(a["id"], a["text"]) for a in articles], partitions)
+    return spark.createDataFrame(rows, "id string, text string")
+
+
+def records(df):
+    return [(row["id"], canonical(row["argmine"].asDict(recursive=True))) for row in df.collect()]
+
+
+def test_the_record_column_is_typed_like_the_output_schema():
+    names = amspark.record_schema().fieldNames()
+    assert names == ["id", "title", "sentences", "graph", "model", "error"]
+
+
+def test_records_equal_the_cli_output(spark, articles, cli_records):
+    assert len(articles) > 150
+    mined = amspark.mine(frame(spark, articles), batch_size=16)
+    assert mined.columns == ["id", "text", "argmine"]
+    got = records(mined)
+    assert [i for i, _ in got] == [a["id"] for a in articles]
+    assert dict(got) == cli_records
+    errors = mined.where("argmine.error IS NOT NULL").select("id", "argmine.error.kind").collect()
+    assert {(r["id"], r["kind"]) for r in errors} == {("blank", "empty_text"), ("null-text", "invalid_record")}
+
+
+def test_a_task_killed_part_way_is_retried_and_every_record_comes_once(spark, articles, cli_records):
+    from pyspark import TaskContext
+    from pyspark.sql.functions import col, udf
+
+    victim = articles[len(articles) * 3 // 8]["id"]  # in the middle of the second partition
+
+    @udf("string")
+    def kill_first_attempt(id, text):
+        if id == victim and TaskContext.get().attemptNumber() == 0:
+            os._exit(1)  # the Python worker dies, as on a lost executor
+        return text
+
+    df = frame(spark, articles)
+    df = df.withColumn("text", kill_first_attempt(col("id"), col("text")))
+    got = records(amspark.mine(df))
+    assert sorted(i for i, _ in got) == sorted(cli_records)
+    assert dict(got) == cli_records
+
+
+def test_bad_arguments_name_the_columns(spark, articles):
+    df = frame(spark, articles[:2])
+    with pytest.raises(ValueError, match="body"):
+        amspark.mine(df, text_col="body")
+    with pytest.raises(ValueError, match="already a column"):
+        amspark.mine(df, output_col="text")
