@@ -48,6 +48,7 @@ def main():
     parser.add_argument("--binary", default=str(ROOT / "target/release/argmine"))
     args = parser.parse_args()
 
+    import pyarrow as pa
     from pyspark.sql import SparkSession
 
     import argmine
@@ -95,10 +96,19 @@ def main():
         ("Spark `local[2]`, warm", statistics.median(warm), sentences / statistics.median(warm)),
     ]
     print(f"{articles} articles, {sentences} sentences; {args.runs} runs each; Spark session start {session_start:.1f} s\n")
+    started = time.perf_counter()
+    model = argmine.Model()
+    load = time.perf_counter() - started
+    lines = open(work / "out.jsonl", encoding="utf-8").read().splitlines()
+    started = time.perf_counter()
+    column = pa.array([json.loads(line) for line in lines], type=amspark.record_arrow_type())
+    convert = time.perf_counter() - started
+    assert len(column) == articles and model.backend == "candle"
     print("| system | seconds | sentences/s | × command line |")
     print("|---|---:|---:|---:|")
     for name, seconds, rate in rows:
         print(f"| {name} | {seconds:.1f} | {rate:.1f} | {rate / cli_rate:.2f} |")
+    print(f"\nRecords to dicts and an Arrow column: {convert:.2f} s; model load: {load:.2f} s per worker.")
     session.stop()
 
 
