@@ -67,13 +67,14 @@ class Model:
         name, revision = self._engine.info
         return f"argmine.Model({self.path!r}, backend={self.backend!r}) # {name} {revision}"
 
-    def mine(self, text: str, title: Optional[str] = None, id: str = "article") -> Record:
-        """Mines one article; returns its record (an error record if it cannot be mined)."""
-        for name, value, optional in (("text", text, False), ("title", title, True), ("id", id, False)):
+    def mine(self, text: str, title: Optional[str] = None, id: Optional[str] = None) -> Record:
+        """Mines one article; returns its record (an error record if it cannot be mined).
+        The record's id is ``id``, or ``"article"`` without one."""
+        for name, value, optional in (("text", text, False), ("title", title, True), ("id", id, True)):
             if not (isinstance(value, str) or (optional and value is None)):
                 kind = "a str or None" if optional else "a str"
                 raise TypeError(f"{name} must be {kind}, not {type(value).__name__}")
-        article = {"id": id, "text": text}
+        article = {"id": "article" if id is None else id, "text": text}
         if title is not None:
             article["title"] = title
         return json.loads(self._engine.mine_lines([json.dumps(article)], 1)[0])

@@ -47,7 +47,8 @@ def test_the_networkx_graph_has_the_thesis_edges_and_attributes(model):
 
 
 def test_aif_has_one_information_node_per_graph_sentence(model):
-    record = model.mine("Taxes should fall. Growth was 2% last year. So the budget can bear it.", id="t")
+    record = model.mine("Taxes should fall. Growth was 2% last year. So the budget can bear it.")
+    assert record["id"] == "article"
     aif = argmine.to_aif(record)
     graph_sentences = {record["graph"]["thesis"]} | {x for e in record["graph"]["edges"] for x in (e["source"], e["target"])}
     assert sum(n["type"] == "I" for n in aif["nodes"]) == len(graph_sentences - {None})
