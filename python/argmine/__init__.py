@@ -48,8 +48,7 @@ class Model:
     ) -> None:
         if not isinstance(backend, str):
             raise TypeError(f"backend must be a str such as 'candle', not {type(backend).__name__}")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool):
-            raise TypeError(f"batch_size must be an int, not {type(batch_size).__name__}")
+        _check_positive("batch_size", batch_size)
         path = default_model_dir() if path is None else os.fspath(path)
         self._engine = _argmine.Engine(path, backend, batch_size)
 
@@ -84,24 +83,28 @@ class Model:
         articles: Iterable[Article],
         batch_size: int = 64,
         threads: Optional[int] = None,
+        *,
+        first: int = 1,
     ) -> Iterator[Record]:
         """Mines a stream of articles lazily, yielding one record per article, in order.
 
         An article is a dict shaped like a line of `argmine mine`'s JSONL input (``id``,
         ``text``, optional ``title``; other keys come back as the record's ``meta``) or a str
-        of text (its id is its position, counting from 1). ``batch_size`` articles are mined
-        together, their sentences sharing encoder batches, with the GIL released; memory
-        stays flat however long the stream. ``threads`` sizes a pool of worker threads for
-        this call (default: all cores). An article that cannot be mined gives the same error
-        record as on the command line.
+        of text (its id is its position). ``batch_size`` articles are mined together, their
+        sentences sharing encoder batches, with the GIL released; memory stays flat however
+        long the stream. ``threads`` sizes a pool of worker threads for this call (default:
+        all cores). An article that cannot be mined gives the same error record as on the
+        command line; one without a usable id is named ``input:N`` by its position N, counted
+        from ``first``.
         """
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
-        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
-            raise ValueError(f"threads must be a positive int or None, not {threads!r}")
+        _check_positive("batch_size", batch_size)
+        if threads is not None:
+            _check_positive("threads", threads)
+        _check_positive("first", first)
         pool = _argmine.ThreadPool(threads) if threads is not None else None
-        items = iter(articles)
-        first = 1
+        return self._stream(iter(articles), batch_size, pool, first)
+
+    def _stream(self, items: Iterator[Any], batch_size: int, pool: Any, first: int) -> Iterator[Record]:
         while True:
             chunk = list(itertools.islice(items, batch_size))
             if not chunk:
@@ -110,6 +113,13 @@ class Model:
             for line in self._engine.mine_lines(lines, first, pool):
                 yield json.loads(line)
             first += len(chunk)
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
 
 
 def _jsonl_line(article: Any, position: int) -> str:

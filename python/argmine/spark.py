@@ -9,7 +9,8 @@ rows of an Arrow batch together, so encoder batches span rows. The output is the
 one struct column typed like the output record (:func:`record_schema`, derived from
 ``docs/output.schema.json``); a row that cannot be mined gets a null ``sentences`` and an
 ``error`` struct, never an exception. Records depend only on the row, the model and the
-backend (not on batching or threads), so a retried task writes the same rows.
+backend (not on batching or threads; a row without an id is named ``input:N`` by its position
+N in its partition), so a retried task writes the same rows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterator, Optional, Tuple
 
-from . import Model, _argmine
+from . import Model, _argmine, _check_positive
 
 __all__ = ["mine", "record_schema", "record_arrow_type"]
 
@@ -89,8 +90,9 @@ def mine(
             raise ValueError(f"{name}={col!r} is not a column of the DataFrame; it has {df.columns}")
     if output_col in df.columns:
         raise ValueError(f"output_col={output_col!r} is already a column; choose another name")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
+    _check_positive("batch_size", batch_size)
+    if threads is not None:
+        _check_positive("threads", threads)
     from pyspark.sql.types import StructField, StructType
 
     schema = StructType(df.schema.fields + [StructField(output_col, record_schema(), nullable=False)])
@@ -104,13 +106,15 @@ def mine(
         worker = _worker_model(settings)
         task = TaskContext.get()
         n = threads or (task.cpus() if task is not None else None)
+        position = 1  # of the row in the task's partition: names rows without an id
         for batch in batches:
             texts = batch.column(text_col).to_pylist()
             ids = batch.column(id_col).to_pylist()
             titles = batch.column(title_col).to_pylist() if title_col else [None] * len(texts)
             # as JSONL records: a null text or id fails as it does on the command line
             articles = [{"id": i, "text": t, "title": title} for i, t, title in zip(ids, texts, titles)]
-            records = list(worker.mine_many(articles, batch_size=batch_size, threads=n))
+            records = list(worker.mine_many(articles, batch_size=batch_size, threads=n, first=position))
+            position += len(records)
             column = pa.array(records, type=arrow_type)
             yield pa.RecordBatch.from_arrays(batch.columns + [column], names=batch.schema.names + [output_col])
 

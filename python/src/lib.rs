@@ -18,7 +18,6 @@ use argmine::{Choice, Error, Pipeline, PipelineOptions, Record};
 use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::path::PathBuf;
-use std::sync::Once;
 
 /// A loaded model in a mining pipeline.
 #[pyclass(frozen, module = "argmine._argmine")]
@@ -41,7 +40,6 @@ impl Engine {
                 path.display()
             )));
         }
-        configure_threads();
         let model = py
             .detach(|| Model::load(&path, backend))
             .map_err(|e| load_error(&path, &e))?;
@@ -153,14 +151,14 @@ fn default_model_dir() -> &'static str {
     DEFAULT_MODEL_DIR
 }
 
-/// Threads as `argmine mine` uses them: one encoder batch per thread, on a pool of all cores.
-/// Once per process; a pool someone else built first is kept.
+/// Threads as `argmine mine` uses them: one encoder batch per thread, on a global rayon pool
+/// of all cores, with candle's per-op threading off. This sets `RAYON_NUM_THREADS` and
+/// `CANDLE_NUM_THREADS` to 1 in the process environment, which child processes inherit; it
+/// runs at import, before the package starts any thread. A global pool that another
+/// extension built first is kept.
 fn configure_threads() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Err only when the global pool already exists, which is fine to share.
-        let _ = use_batch_parallelism(None);
-    });
+    // Err only when the global pool already exists, which is fine to share.
+    let _ = use_batch_parallelism(None);
 }
 
 fn record_json(record: &Record) -> String {
@@ -185,6 +183,7 @@ fn load_error(path: &std::path::Path, err: &Error) -> PyErr {
 
 #[pymodule]
 fn _argmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    configure_threads();
     m.add_class::<Engine>()?;
     m.add_class::<ThreadPool>()?;
     m.add_function(wrap_pyfunction!(export, m)?)?;

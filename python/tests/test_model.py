@@ -72,8 +72,10 @@ def test_bad_arguments_raise_errors_that_say_what_to_fix(model, tmp_path):
         argmine.Model(backend="gpu")
     with pytest.raises(TypeError, match="text must be a str"):
         model.mine(b"bytes")
-    with pytest.raises(ValueError, match="batch_size"):
-        next(model.mine_many(["x"], batch_size=0))
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        model.mine_many(["x"], batch_size=0)  # raised at the call, not at the first record
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        argmine.Model(batch_size=-1)
     with pytest.raises(ValueError, match="has no graph"):
         argmine.to_aif(model.mine(" ", id="blank"))
     with pytest.raises(ValueError, match="unknown format"):

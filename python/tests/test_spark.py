@@ -70,19 +70,26 @@ def test_records_equal_the_cli_output(spark, articles, cli_records):
 
 def test_a_task_killed_part_way_is_retried_and_every_record_comes_once(spark, articles, cli_records):
     from pyspark import TaskContext
-    from pyspark.sql.functions import col, udf
+    from pyspark.sql.types import IntegerType, StructField, StructType
 
-    victim = articles[len(articles) * 3 // 8]["id"]  # in the middle of the second partition
+    # in the first Arrow batch of the second partition (of 4): its task dies after argmine has
+    # mined that batch and before the next
+    victim = articles[len(articles) * 3 // 8]["id"]
 
-    @udf("string")
-    def kill_first_attempt(id, text):
-        if id == victim and TaskContext.get().attemptNumber() == 0:
-            os._exit(1)  # the Python worker dies, as on a lost executor
-        return text
+    def kill_on_first_attempt(batches):
+        import pyarrow as pa
 
-    df = frame(spark, articles)
-    df = df.withColumn("text", kill_first_attempt(col("id"), col("text")))
-    got = records(amspark.mine(df))
+        attempt = TaskContext.get().attemptNumber()
+        for batch in batches:  # records that argmine has mined, a batch at a time
+            if attempt == 0 and victim in batch.column("id").to_pylist():
+                os._exit(1)  # the Python worker dies mid-task, as on a lost executor
+            yield batch.append_column("attempt", pa.array([attempt] * batch.num_rows, pa.int32()))
+
+    mined = amspark.mine(frame(spark, articles))
+    schema = StructType(mined.schema.fields + [StructField("attempt", IntegerType())])
+    rows = mined.mapInArrow(kill_on_first_attempt, schema).collect()
+    assert max(r["attempt"] for r in rows) == 1, "the killed task ran again"
+    got = [(r["id"], canonical(r["argmine"].asDict(recursive=True))) for r in rows]
     assert sorted(i for i, _ in got) == sorted(cli_records)
     assert dict(got) == cli_records
 
