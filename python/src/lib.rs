@@ -124,7 +124,9 @@ impl ThreadPool {
 fn export(record: &str, format: &str) -> PyResult<Vec<(&'static str, String)>> {
     let format = Format::parse(format).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let record: Record = serde_json::from_str(record).map_err(|e| {
-        PyValueError::new_err(format!("not an argmine record (as Model.mine returns): {e}"))
+        PyValueError::new_err(format!(
+            "not an argmine record (as Model.mine returns): {e}"
+        ))
     })?;
     match record {
         Record::Mined(article) => Ok(format
@@ -173,7 +175,8 @@ fn load_error(path: &std::path::Path, err: &Error) -> PyErr {
         path.display(),
         error_chain(err)
     );
-    let missing = matches!(err, Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+    let missing =
+        matches!(err, Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
     if missing {
         PyFileNotFoundError::new_err(message)
     } else {
