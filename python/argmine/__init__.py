@@ -76,7 +76,7 @@ class Model:
         article = {"id": "article" if id is None else id, "text": text}
         if title is not None:
             article["title"] = title
-        return json.loads(self._engine.mine_lines([json.dumps(article)], 1)[0])
+        return next(self._stream(iter([article]), 1, None, 1))
 
     def mine_many(
         self,

@@ -23,7 +23,6 @@ use std::path::PathBuf;
 #[pyclass(frozen, module = "argmine._argmine")]
 struct Engine {
     pipeline: Pipeline,
-    path: PathBuf,
 }
 
 #[pymethods]
@@ -48,13 +47,13 @@ impl Engine {
             ..PipelineOptions::default()
         };
         let pipeline = Pipeline::new(model, options).map_err(|e| load_error(&path, &e))?;
-        Ok(Engine { pipeline, path })
+        Ok(Engine { pipeline })
     }
 
     /// The model directory.
     #[getter]
     fn path(&self) -> PathBuf {
-        self.path.clone()
+        self.pipeline.model().dir.path().to_path_buf()
     }
 
     /// The encoder backend's name.

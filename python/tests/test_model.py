@@ -43,7 +43,7 @@ def test_the_networkx_graph_has_the_thesis_edges_and_attributes(model):
         assert graph.edges[s, t]["confidence"] == pytest.approx(e["confidence"])
         sentence = record["sentences"][s]
         assert graph.nodes[s]["text"] == sentence["text"] and graph.nodes[s]["label"] == sentence["label"]
-    assert nx.is_tree(graph.to_undirected()) or nx.is_forest(graph.to_undirected())
+    assert nx.is_forest(graph.to_undirected())
 
 
 def test_aif_has_one_information_node_per_graph_sentence(model):
