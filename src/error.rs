@@ -43,6 +43,8 @@ pub enum Error {
     },
     #[error("model computation failed")]
     Candle(#[from] candle_core::Error),
+    #[error(transparent)]
+    CpuLevel(#[from] crate::encode::gemm::UnknownLevel),
     #[error("the {backend} backend is not in this build; rebuild with `--features {feature}`")]
     BackendUnavailable {
         backend: &'static str,

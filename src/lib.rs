@@ -26,7 +26,7 @@
 //! ```no_run
 //! use argmine::{encode::Backend, model::Model, Article, Pipeline, PipelineOptions, Record};
 //!
-//! let model = Model::load(argmine::model::DEFAULT_MODEL_DIR.as_ref(), Backend::Candle)?;
+//! let model = Model::load(argmine::model::DEFAULT_MODEL_DIR.as_ref(), Backend::default())?;
 //! let pipeline = Pipeline::new(model, PipelineOptions::default())?;
 //! let article = Article {
 //!     id: "ed-1".into(),

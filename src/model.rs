@@ -130,7 +130,7 @@ impl ModelDir {
     /// The weights file `backend` reads.
     fn encoder_weights(backend: Backend) -> &'static str {
         match backend {
-            Backend::Candle | Backend::Tch => ENCODER_FILE,
+            Backend::Candle | Backend::CandleInt8 | Backend::Tch => ENCODER_FILE,
             Backend::Onnx => "model.onnx",
             Backend::OnnxInt8 => "model.int8.onnx",
         }
@@ -142,7 +142,7 @@ impl ModelDir {
         let weights = self.file(name);
         if !weights.is_file() {
             let hint = match backend {
-                Backend::Candle | Backend::Tch => "",
+                Backend::Candle | Backend::CandleInt8 | Backend::Tch => "",
                 Backend::Onnx | Backend::OnnxInt8 => {
                     "; write it with `python3 scripts/export-onnx.py DIR --int8`"
                 }

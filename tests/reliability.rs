@@ -76,27 +76,66 @@ fn start_and_wait(input: &Path, output: &Path, at_least: usize) -> std::process:
 fn output_is_identical_whatever_the_threads_and_batch_size() {
     let dir = tempfile::tempdir().unwrap();
     let input = corpus(dir.path(), 40);
-    let runs = [
-        ["--threads", "1", "--batch-size", "8"],
-        ["--threads", "2", "--batch-size", "32"],
-        ["--threads", "2", "--batch-size", "5"],
-    ];
-    let outputs: Vec<Vec<u8>> = runs
-        .iter()
-        .enumerate()
-        .map(|(k, args)| {
-            let out = dir.path().join(format!("out{k}.jsonl"));
-            mine(&input, &out, args);
-            std::fs::read(out).unwrap()
-        })
-        .collect();
-    assert_eq!(
-        outputs[0], outputs[1],
-        "threads 1 / batch 8 vs threads 2 / batch 32"
-    );
-    assert_eq!(
-        outputs[0], outputs[2],
-        "threads 1 / batch 8 vs threads 2 / batch 5"
+    for backend in ["candle", "candle-int8"] {
+        let runs = [
+            ["--threads", "1", "--batch-size", "8", "--backend", backend],
+            ["--threads", "2", "--batch-size", "32", "--backend", backend],
+            ["--threads", "2", "--batch-size", "5", "--backend", backend],
+        ];
+        let outputs: Vec<Vec<u8>> = runs
+            .iter()
+            .enumerate()
+            .map(|(k, args)| {
+                let out = dir.path().join(format!("{backend}-{k}.jsonl"));
+                mine(&input, &out, args);
+                std::fs::read(out).unwrap()
+            })
+            .collect();
+        assert_eq!(
+            outputs[0], outputs[1],
+            "{backend}: threads 1 / batch 8 vs threads 2 / batch 32"
+        );
+        assert_eq!(
+            outputs[0], outputs[2],
+            "{backend}: threads 1 / batch 8 vs threads 2 / batch 5"
+        );
+    }
+}
+
+/// int8 output is the same bits at every CPU level the machine can force with `ARGMINE_CPU`
+/// (the integer sums are exact and every level quantises alike), so a corpus mined on two
+/// machines gives one answer.
+#[test]
+fn int8_output_is_identical_at_every_cpu_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus(dir.path(), 4);
+    let output = |level: &str| {
+        let out = run_ok(
+            argmine()
+                .env("ARGMINE_CPU", level)
+                .args(["mine", "--backend", "candle-int8"])
+                .arg(&input),
+        );
+        out.stdout
+    };
+    let best = output("avx512");
+    assert!(!best.is_empty());
+    for level in ["portable", "avx2"] {
+        assert!(
+            output(level) == best,
+            "{level} differs from the detected level"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_cpu_level_is_refused_with_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus(dir.path(), 1);
+    let err = run_error(argmine().env("ARGMINE_CPU", "sse9").arg("mine").arg(&input));
+    assert!(
+        err.contains("ARGMINE_CPU=sse9 is not a CPU level; expected one of portable, avx2, avx512"),
+        "{err}"
     );
 }
 

@@ -103,7 +103,7 @@ def main():
     started = time.perf_counter()
     column = pa.array([json.loads(line) for line in lines], type=amspark.record_arrow_type())
     convert = time.perf_counter() - started
-    assert len(column) == articles and model.backend == "candle"
+    assert len(column) == articles and model.backend == "candle-int8"
     print("| system | seconds | sentences/s | × command line |")
     print("|---|---:|---:|---:|")
     for name, seconds, rate in rows:

@@ -35,14 +35,14 @@ class Model:
     """A model loaded for mining.
 
     ``path`` is a model directory (default: :func:`default_model_dir`); ``backend`` the
-    encoder backend (``"candle"``, or one the extension was built with); ``batch_size`` the
+    encoder backend (``"candle-int8"``, ``"candle"``, or one the extension was built with); ``batch_size`` the
     sentences per encoder batch.
     """
 
     def __init__(
         self,
         path: Optional[Union[str, "os.PathLike[str]"]] = None,
-        backend: str = "candle",
+        backend: str = "candle-int8",
         *,
         batch_size: int = 32,
     ) -> None:

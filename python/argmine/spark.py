@@ -74,7 +74,7 @@ def mine(
     model: Optional[str] = None,
     batch_size: int = 64,
     *,
-    backend: str = "candle",
+    backend: str = "candle-int8",
     threads: Optional[int] = None,
     output_col: str = "argmine",
 ) -> "Any":

@@ -30,7 +30,7 @@ pub struct ModelArgs {
     /// Encoder backend (the onnx ones need a build with `--features onnx`, ORT_DYLIB_PATH, and
     /// scripts/export-onnx.py run on the model; tch a build with `--features tch` against
     /// libtorch).
-    #[arg(long, value_parser = choice::<Backend>(), default_value_t = Backend::Candle)]
+    #[arg(long, value_parser = choice::<Backend>(), default_value_t = Backend::default())]
     pub backend: Backend,
 }
 

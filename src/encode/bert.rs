@@ -7,13 +7,20 @@
 //! textbook port:
 //! - the query, key and value projections are concatenated at load time into one `[3h, h]`
 //!   matrix, so each layer does one large matmul instead of three small ones;
-//! - the model is built either for inference, with fused kernels (candle's layer norm, and
-//!   the attention softmax and GELU of [`super::kernels`]), or `differentiable`, with the same
-//!   functions written as plain tensor ops, because the fused kernels have no backward pass and
-//!   would silently cut gradients during training.
+//! - the model is built either for inference ([`Mode::Inference`]), with the linear layers
+//!   packed for argmine's own matrix products ([`super::gemm`], f32 or int8, the feed-forward
+//!   GELU applied as each tile is written) and fused kernels (candle's layer norm, the attention
+//!   softmax of [`super::kernels`]), or for training ([`Mode::Differentiable`]), with candle's
+//!   linear layers and the same functions written as plain tensor ops, because the fused
+//!   kernels have no backward pass and would silently cut gradients.
+//!
+//! In int8, the query-key-value, attention-output and feed-forward-input products are
+//! quantised; the feed-forward output stays f32 (its 1,536-wide GELU input has the outliers that
+//! int8 handles worst), as do the attention products and the embeddings.
 
+use super::gemm::{Activation, Level, PackedF32, PackedInt8};
 use super::kernels;
-use candle_core::{DType, Module, Result, Tensor, D};
+use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Module, Result, Shape, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::Deserialize;
 
@@ -41,6 +48,105 @@ fn default_type_vocab() -> usize {
 }
 fn default_eps() -> f64 {
     1e-12
+}
+
+/// How the encoder is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// For training: candle's ops, with backward passes.
+    Differentiable,
+    /// For inference: packed products at `level`, in `precision`.
+    Inference { precision: Precision, level: Level },
+}
+
+/// The arithmetic of the quantisable linear layers in inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    Int8,
+}
+
+/// A linear layer `x·Wᵀ + b`, as candle's [`Linear`] for training or packed for inference.
+enum Dense {
+    Trainable(Linear),
+    F32(PackedF32),
+    Int8(PackedInt8),
+}
+
+impl Dense {
+    /// `weight` `[out, in]`, `bias` `[out]`; `quantisable` says whether int8 may be used.
+    fn new(weight: Tensor, bias: Tensor, mode: Mode, quantisable: bool) -> Result<Dense> {
+        let Mode::Inference { precision, level } = mode else {
+            return Ok(Dense::Trainable(Linear::new(weight, Some(bias))));
+        };
+        let width = weight.dim(0)?;
+        let (weight, bias) = (
+            weight.flatten_all()?.to_vec1::<f32>()?,
+            bias.to_vec1::<f32>()?,
+        );
+        Ok(if precision == Precision::Int8 && quantisable {
+            Dense::Int8(PackedInt8::new(level, &weight, Some(&bias), width))
+        } else {
+            Dense::F32(PackedF32::new(level, &weight, Some(&bias), width))
+        })
+    }
+
+    fn load(
+        vb: VarBuilder,
+        input: usize,
+        output: usize,
+        mode: Mode,
+        quantisable: bool,
+    ) -> Result<Dense> {
+        let weight = vb.get((output, input), "weight")?;
+        Dense::new(weight, vb.get(output, "bias")?, mode, quantisable)
+    }
+
+    fn forward(&self, x: &Tensor, activation: Activation) -> Result<Tensor> {
+        match self {
+            Dense::Trainable(linear) => {
+                let y = linear.forward(x)?;
+                match activation {
+                    Activation::Identity => Ok(y),
+                    Activation::Gelu => y.gelu_erf(),
+                }
+            }
+            Dense::F32(_) | Dense::Int8(_) => x.contiguous()?.apply_op1_no_bwd(&Packed {
+                dense: self,
+                activation,
+            }),
+        }
+    }
+}
+
+/// A packed [`Dense`] as a candle op on f32 CPU tensors `[…, in]` → `[…, out]`.
+struct Packed<'a> {
+    dense: &'a Dense,
+    activation: Activation,
+}
+
+impl CustomOp1 for Packed<'_> {
+    fn name(&self) -> &'static str {
+        "argmine-packed-linear"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
+        else {
+            bail!("a packed linear layer needs a contiguous f32 tensor");
+        };
+        let x = &data[start..end];
+        let (out, width) = match self.dense {
+            Dense::F32(p) => (p.forward(x, self.activation), p.width()),
+            Dense::Int8(p) => (p.forward(x, self.activation), p.width()),
+            Dense::Trainable(_) => bail!("a trainable layer is not packed"),
+        };
+        let mut dims = layout.shape().dims().to_vec();
+        if let Some(last) = dims.last_mut() {
+            *last = width;
+        }
+        Ok((CpuStorage::F32(out), Shape::from(dims)))
+    }
 }
 
 struct LayerNorm {
@@ -75,39 +181,48 @@ impl LayerNorm {
 }
 
 struct Layer {
-    qkv: Linear,
-    attention_out: Linear,
+    qkv: Dense,
+    attention_out: Dense,
     attention_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
+    intermediate: Dense,
+    output: Dense,
     output_norm: LayerNorm,
 }
 
 impl Layer {
-    fn load(vb: VarBuilder, c: &Config, differentiable: bool) -> Result<Self> {
-        let h = c.hidden_size;
+    fn load(vb: VarBuilder, c: &Config, mode: Mode) -> Result<Self> {
+        let (h, differentiable) = (c.hidden_size, mode == Mode::Differentiable);
         let attn = vb.pp("attention");
         let part = |name: &str| -> Result<(Tensor, Tensor)> {
             let p = attn.pp("self").pp(name);
             Ok((p.get((h, h), "weight")?, p.get(h, "bias")?))
         };
         let (q, k, v) = (part("query")?, part("key")?, part("value")?);
-        let qkv = Linear::new(
+        let qkv = Dense::new(
             Tensor::cat(&[&q.0, &k.0, &v.0], 0)?,
-            Some(Tensor::cat(&[&q.1, &k.1, &v.1], 0)?),
-        );
-        let linear = |vb: VarBuilder, i: usize, o: usize| candle_nn::linear(i, o, vb);
+            Tensor::cat(&[&q.1, &k.1, &v.1], 0)?,
+            mode,
+            true,
+        )?;
+        let dense = |vb: VarBuilder, i: usize, o: usize, quantisable: bool| {
+            Dense::load(vb, i, o, mode, quantisable)
+        };
         Ok(Layer {
             qkv,
-            attention_out: linear(attn.pp("output").pp("dense"), h, h)?,
+            attention_out: dense(attn.pp("output").pp("dense"), h, h, true)?,
             attention_norm: LayerNorm::load(
                 attn.pp("output").pp("LayerNorm"),
                 h,
                 c.layer_norm_eps,
                 differentiable,
             )?,
-            intermediate: linear(vb.pp("intermediate").pp("dense"), h, c.intermediate_size)?,
-            output: linear(vb.pp("output").pp("dense"), c.intermediate_size, h)?,
+            intermediate: dense(
+                vb.pp("intermediate").pp("dense"),
+                h,
+                c.intermediate_size,
+                true,
+            )?,
+            output: dense(vb.pp("output").pp("dense"), c.intermediate_size, h, false)?,
             output_norm: LayerNorm::load(
                 vb.pp("output").pp("LayerNorm"),
                 h,
@@ -126,12 +241,13 @@ pub struct Bert {
     embedding_norm: LayerNorm,
     layers: Vec<Layer>,
     heads: usize,
-    differentiable: bool,
+    mode: Mode,
 }
 
 impl Bert {
     /// Loads weights under `vb` (Hugging Face names, with or without a `bert.` prefix).
-    pub fn load(vb: VarBuilder, config: &Config, differentiable: bool) -> Result<Self> {
+    pub fn load(vb: VarBuilder, config: &Config, mode: Mode) -> Result<Self> {
+        let differentiable = mode == Mode::Differentiable;
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
             vb.pp("bert")
         } else {
@@ -140,7 +256,7 @@ impl Bert {
         let h = config.hidden_size;
         let emb = vb.pp("embeddings");
         let layers = (0..config.num_hidden_layers)
-            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, differentiable))
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, mode))
             .collect::<Result<Vec<_>>>()?;
         Ok(Bert {
             word: candle_nn::embedding(config.vocab_size, h, emb.pp("word_embeddings"))?,
@@ -162,7 +278,7 @@ impl Bert {
             )?,
             layers,
             heads: config.num_attention_heads,
-            differentiable,
+            mode,
         })
     }
 
@@ -195,28 +311,24 @@ impl Bert {
         // [b, t, 3h] → three [b, heads, t, d]
         let qkv = l
             .qkv
-            .forward(x)?
+            .forward(x, Activation::Identity)?
             .reshape((b, t, 3, self.heads, d))?
             .permute((2, 0, 3, 1, 4))?;
         let q = (qkv.get(0)?.contiguous()? * (1.0 / (d as f64).sqrt()))?;
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
         let scores = q.matmul(&k.t()?)?;
-        let probs = if self.differentiable {
-            candle_nn::ops::softmax(&scores.broadcast_add(bias)?, D::Minus1)?
-        } else {
-            kernels::masked_softmax(&scores, bias)?
+        let probs = match self.mode {
+            Mode::Differentiable => {
+                candle_nn::ops::softmax(&scores.broadcast_add(bias)?, D::Minus1)?
+            }
+            Mode::Inference { level, .. } => kernels::masked_softmax(&scores, bias, level)?,
         };
         let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
-        let x = l
-            .attention_norm
-            .forward(&(l.attention_out.forward(&context)? + x)?)?;
-        let inner = l.intermediate.forward(&x)?;
-        let inner = if self.differentiable {
-            inner.gelu_erf()?
-        } else {
-            kernels::gelu(&inner)?
-        };
-        l.output_norm.forward(&(l.output.forward(&inner)? + x)?)
+        let attended = l.attention_out.forward(&context, Activation::Identity)?;
+        let x = l.attention_norm.forward(&(attended + x)?)?;
+        let inner = l.intermediate.forward(&x, Activation::Gelu)?;
+        l.output_norm
+            .forward(&(l.output.forward(&inner, Activation::Identity)? + x)?)
     }
 }

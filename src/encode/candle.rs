@@ -1,10 +1,12 @@
-//! The default backend: BERT in pure Rust with candle.
+//! The pure-Rust backends, `candle` and `candle-int8`: BERT with candle tensors and argmine's
+//! own matrix products.
 //!
 //! The encoder is the BERT of [`super::bert`], read from `model.safetensors` (stored in f16,
-//! computed in f32). A sentence embedding is the mean of the last layer's token states over the real tokens,
+//! computed in f32, or with the linear layers quantised to int8 at load). A sentence embedding is the mean of the last layer's token states over the real tokens,
 //! as in Sentence-BERT (Reimers & Gurevych 2019), L2-normalised.
 
-use super::bert::{Bert, Config};
+use super::bert::{Bert, Config, Mode, Precision};
+use super::gemm::Level;
 use super::{Encoder, TokenBatch};
 use crate::error::Result;
 use candle_core::{DType, Device, Tensor, D};
@@ -41,19 +43,20 @@ pub struct CandleEncoder {
 }
 
 impl CandleEncoder {
-    /// Loads `config.json` and `model.safetensors` from a model directory.
-    pub fn load(config: &Config, weights: &Path) -> Result<Self> {
+    /// Loads the encoder for inference from `model.safetensors`, its products at the CPU
+    /// level [`Level::from_env`] gives.
+    pub fn load(config: &Config, weights: &Path, precision: Precision) -> Result<Self> {
         let device = Device::Cpu;
         // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device)? };
-        Self::new(vb, config, false)
+        let level = Level::from_env()?;
+        Self::new(vb, config, Mode::Inference { precision, level })
     }
 
-    /// Builds the encoder from any variable source (a file, or trainable variables);
-    /// `differentiable` is for training (see [`super::bert`]).
-    pub fn new(vb: VarBuilder, config: &Config, differentiable: bool) -> Result<Self> {
+    /// Builds the encoder from any variable source (a file, or trainable variables).
+    pub fn new(vb: VarBuilder, config: &Config, mode: Mode) -> Result<Self> {
         let device = vb.device().clone();
-        let model = Bert::load(vb, config, differentiable)?;
+        let model = Bert::load(vb, config, mode)?;
         Ok(CandleEncoder {
             model,
             hidden: config.hidden_size,

@@ -13,7 +13,9 @@
 //! Backends implement [`Encoder`]; the head and everything after it does not know which one ran.
 //! [`Backend`] names them and [`Backend::load`] builds one from the files that
 //! [`crate::model::ModelDir::encoder_files`] resolves:
-//! - `candle` (default): BERT in pure Rust, from `model.safetensors`;
+//! - `candle-int8` (default): BERT in pure Rust, from `model.safetensors`, its linear layers
+//!   quantised to int8 at load and run on argmine's own matrix products ([`gemm`]);
+//! - `candle`: the same in f32 throughout;
 //! - `onnx` (cargo feature `onnx`): ONNX Runtime on `model.onnx`, written from the same weights
 //!   by `scripts/export-onnx.py`;
 //! - `onnx-int8` (feature `onnx`): the same graph with int8 weights, `model.int8.onnx`;
@@ -21,6 +23,7 @@
 
 pub mod bert;
 pub mod candle;
+pub mod gemm;
 pub mod kernels;
 #[cfg(feature = "onnx")]
 pub mod onnx;
@@ -45,8 +48,9 @@ pub struct EncoderFiles {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Backend {
-    #[default]
     Candle,
+    #[default]
+    CandleInt8,
     Onnx,
     OnnxInt8,
     Tch,
@@ -56,6 +60,7 @@ impl Choice for Backend {
     const KIND: &'static str = "backend";
     const ALL: &'static [Backend] = &[
         Backend::Candle,
+        Backend::CandleInt8,
         Backend::Onnx,
         Backend::OnnxInt8,
         Backend::Tch,
@@ -64,6 +69,7 @@ impl Choice for Backend {
     fn name(self) -> &'static str {
         match self {
             Backend::Candle => "candle",
+            Backend::CandleInt8 => "candle-int8",
             Backend::Onnx => "onnx",
             Backend::OnnxInt8 => "onnx-int8",
             Backend::Tch => "tch",
@@ -72,7 +78,8 @@ impl Choice for Backend {
 
     fn help(self) -> &'static str {
         match self {
-            Backend::Candle => "BERT in pure Rust (the default)",
+            Backend::Candle => "BERT in pure Rust, f32",
+            Backend::CandleInt8 => "BERT in pure Rust with int8 linear layers (the default)",
             Backend::Onnx => "ONNX Runtime on model.onnx (build with --features onnx)",
             Backend::OnnxInt8 => "ONNX Runtime on model.int8.onnx (build with --features onnx)",
             Backend::Tch => "rust-bert on libtorch (build with --features tch)",
@@ -86,7 +93,7 @@ impl Backend {
     /// Whether this build of argmine includes the backend.
     pub fn is_available(self) -> bool {
         match self {
-            Backend::Candle => true,
+            Backend::Candle | Backend::CandleInt8 => true,
             Backend::Onnx | Backend::OnnxInt8 => cfg!(feature = "onnx"),
             Backend::Tch => cfg!(feature = "tch"),
         }
@@ -96,7 +103,16 @@ impl Backend {
     pub fn load(self, config: &bert::Config, files: &EncoderFiles) -> Result<Box<dyn Encoder>> {
         let weights = files.weights.as_path();
         match self {
-            Backend::Candle => Ok(Box::new(candle::CandleEncoder::load(config, weights)?)),
+            Backend::Candle => Ok(Box::new(candle::CandleEncoder::load(
+                config,
+                weights,
+                bert::Precision::F32,
+            )?)),
+            Backend::CandleInt8 => Ok(Box::new(candle::CandleEncoder::load(
+                config,
+                weights,
+                bert::Precision::Int8,
+            )?)),
             #[cfg(feature = "onnx")]
             Backend::Onnx | Backend::OnnxInt8 => Ok(Box::new(onnx::OnnxEncoder::load(
                 weights,

@@ -12,7 +12,7 @@ use super::head::selection_score;
 use super::optim::{
     adamw, batch_loss, class_weights, dropout, early_stopping, Rng, Stopped, Stopping,
 };
-use crate::encode::bert::Config as BertConfig;
+use crate::encode::bert::{Config as BertConfig, Mode};
 use crate::encode::candle::{to_array, CandleEncoder};
 use crate::encode::{encode_sorted, Schedule, SentenceTokenizer, TokenBatch, Tokens};
 use crate::error::Result;
@@ -166,7 +166,7 @@ pub fn finetune(
         vars: vars.clone(),
     };
     let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, device.clone());
-    let encoder = CandleEncoder::new(vb, config, true)?;
+    let encoder = CandleEncoder::new(vb, config, Mode::Differentiable)?;
     let probe_vars = VarMap::new();
     let probe = candle_nn::linear(
         config.hidden_size,

@@ -16,7 +16,9 @@ use super::embed::TextEmbeddings;
 use super::finetune::{self, BaseEncoder, FinetuneSettings};
 use super::graph::{self, GraphReport, GraphTraining};
 use super::head::{train_head, HeadTraining, TrainedHead};
+use crate::encode::bert::{Mode, Precision};
 use crate::encode::candle::CandleEncoder;
+use crate::encode::gemm::Level;
 use crate::encode::Backend;
 use crate::error::{Error, Result};
 use crate::graph::GraphMeta;
@@ -100,7 +102,11 @@ pub fn train_model(
                     progress: &mut dyn FnMut(&str, usize, usize, f32)|
      -> Result<(TrainedHead, TextEmbeddings)> {
         let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
-        let encoder = CandleEncoder::new(vb, &base.config, false)?;
+        let inference = Mode::Inference {
+            precision: Precision::F32,
+            level: Level::from_env()?,
+        };
+        let encoder = CandleEncoder::new(vb, &base.config, inference)?;
         let emb = TextEmbeddings::of_rows(&all, &base.tokenizer, &encoder, &mut |d, t| {
             progress(stage, d, t, 0.0)
         })?;

@@ -1,0 +1,604 @@
+//! Matrix products for the encoder's linear layers, `y = x·Wᵀ + b`, in f32 and in int8.
+//!
+//! The weights are packed once, at load, into panels of columns laid out in the order the
+//! micro-kernel reads them; a product then walks blocks of rows of `x` against every panel,
+//! and each micro-kernel call sums one tile of outputs over the whole depth in registers
+//! before adding the bias (and, for the feed-forward layer, applying GELU) and storing it.
+//!
+//! The kernels are chosen by CPU [`Level`], detected at run time and capped by the
+//! `ARGMINE_CPU` environment variable (`portable`, `avx2`, `avx512`):
+//!
+//! | level | f32 tile | int8 tile |
+//! |---|---|---|
+//! | `avx512` (AVX-512 F, BW, VNNI) | 12 × 32, FMA | 12 × 32, `vpdpbusd` |
+//! | `avx2` (AVX2 and FMA) | 6 × 16, FMA | 4 × 16, `vpmaddubsw` + `vpmaddwd` |
+//! | `portable` | 4 × 16, scalar | 4 × 16, scalar |
+//!
+//! **int8** ([`PackedInt8`]) quantises the weights symmetrically per output channel to
+//! [−63, 63] at load, and the activations symmetrically per row to [−127, 127] at run time,
+//! stored offset by +128 as u8: a row's result depends on that row alone, never on what else
+//! is in the batch. Seven-bit weights are what keep AVX2's `vpmaddubsw`, which adds two u8 × i8
+//! products into a saturating i16, exact (2 · 255 · 63 < 2¹⁵), as in ONNX Runtime's
+//! `reduce_range`. Every level uses the same layout and the same quantised values; the integer
+//! sums are exact, and the epilogue, `(sum − 128 · Σw) · (row scale · column scale) + bias`, is
+//! the same float operations everywhere, so int8 output is bit-identical across levels.
+//!
+//! **Determinism.** Every output is one sum over the whole depth, in depth order, by one
+//! micro-kernel: the result of a row depends neither on the number of rows, nor on the thread
+//! that computed it, nor on how the rows were blocked. A product called from outside a rayon
+//! pool splits its row blocks across the pool; one called from a pool thread (one batch per
+//! thread, as in mining) stays on that thread.
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use super::kernels;
+use rayon::prelude::*;
+use std::sync::OnceLock;
+
+/// The most outputs one tile holds (12 rows × 32 columns).
+const MAX_TILE: usize = 12 * 32;
+
+/// The environment variable that caps the CPU level.
+pub const CPU_VARIABLE: &str = "ARGMINE_CPU";
+
+/// A set of CPU features the kernels are written for, from slowest to fastest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Plain Rust, on any CPU.
+    Portable,
+    /// x86-64 with AVX2 and FMA.
+    Avx2,
+    /// x86-64 with AVX-512 F, BW and VNNI.
+    Avx512,
+}
+
+/// `ARGMINE_CPU` names no level.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{CPU_VARIABLE}={value} is not a CPU level; expected one of portable, avx2, avx512")]
+pub struct UnknownLevel {
+    pub value: String,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::Portable, Level::Avx2, Level::Avx512];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Portable => "portable",
+            Level::Avx2 => "avx2",
+            Level::Avx512 => "avx512",
+        }
+    }
+
+    /// The fastest level this CPU supports.
+    pub fn detected() -> Level {
+        static DETECTED: OnceLock<Level> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            Level::ALL
+                .into_iter()
+                .rev()
+                .find(|l| l.is_supported())
+                .unwrap_or(Level::Portable)
+        })
+    }
+
+    /// The level to run at: [`Level::detected`], capped by `ARGMINE_CPU` when it is set (a
+    /// cap above what the CPU has leaves the detected level).
+    pub fn from_env() -> Result<Level, UnknownLevel> {
+        match std::env::var(CPU_VARIABLE) {
+            Ok(value) => Ok(Level::capped(value.parse()?)),
+            Err(_) => Ok(Level::detected()),
+        }
+    }
+
+    /// `cap`, or the detected level when the CPU lacks `cap`'s features.
+    pub fn capped(cap: Level) -> Level {
+        cap.min(Level::detected())
+    }
+
+    /// Whether this CPU has the level's features.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Level::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => {
+                is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx512bw")
+                    && is_x86_feature_detected!("avx512vnni")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Level::Avx2 | Level::Avx512 => false,
+        }
+    }
+
+    /// Rows and columns of the level's output tile.
+    fn tile(self) -> (usize, usize) {
+        match self {
+            Level::Portable => (4, 16),
+            Level::Avx2 => (6, 16),
+            Level::Avx512 => (12, 32),
+        }
+    }
+
+    /// Rows and columns of the level's int8 output tile (AVX2's `vpmaddubsw` needs two
+    /// spare registers, so it holds fewer rows than the f32 tile).
+    fn int8_tile(self) -> (usize, usize) {
+        match self {
+            Level::Portable | Level::Avx2 => (4, 16),
+            Level::Avx512 => (12, 32),
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = UnknownLevel;
+
+    fn from_str(value: &str) -> Result<Level, UnknownLevel> {
+        Level::ALL
+            .into_iter()
+            .find(|l| l.name() == value)
+            .ok_or_else(|| UnknownLevel {
+                value: value.to_string(),
+            })
+    }
+}
+
+/// What happens to each output after the bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Identity,
+    /// The exact (erf) GELU of [`kernels::gelu`].
+    Gelu,
+}
+
+/// One f32 tile for a micro-kernel: `rows` rows of A from `a` (row stride `lda`), the panel
+/// `b` (`depth` steps of one tile width), the panel's bias, and the output at `c` (row stride
+/// `ldc`, `cols` valid columns).
+struct F32Tile {
+    a: *const f32,
+    lda: usize,
+    depth: usize,
+    b: *const f32,
+    bias: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    cols: usize,
+}
+
+/// The int8 epilogue of one tile: `(sum − offset[j]) · (row_scales[i] · scales[j]) + bias[j]`.
+struct Int8Epilogue {
+    offsets: *const i32,
+    scales: *const f32,
+    bias: *const f32,
+    row_scales: *const f32,
+}
+
+/// One int8 tile: A as groups of 4 depth steps, 4 u8 read as one i32 (`lda` groups per row),
+/// the panel `b` (`groups` groups of one tile width × 4 i8), and the output as in [`F32Tile`].
+struct Int8Tile {
+    a: *const i32,
+    lda: usize,
+    groups: usize,
+    b: *const u8,
+    c: *mut f32,
+    ldc: usize,
+    cols: usize,
+    epilogue: Int8Epilogue,
+}
+
+/// `y = x·Wᵀ + b` with f32 weights packed for one [`Level`].
+pub struct PackedF32 {
+    level: Level,
+    depth: usize,
+    width: usize,
+    /// Per panel of tile-width columns, `depth` rows of that many weights (zero past `width`).
+    panels: Vec<f32>,
+    /// The bias, zero-padded to whole panels.
+    bias: Vec<f32>,
+}
+
+impl PackedF32 {
+    /// Packs `weight` (`[width, depth]`, row-major: one row per output, as in a PyTorch
+    /// `Linear`) and `bias` (`width`, or zero).
+    pub fn new(level: Level, weight: &[f32], bias: Option<&[f32]>, width: usize) -> PackedF32 {
+        let depth = weight.len() / width;
+        let nr = level.tile().1;
+        let panels_n = width.div_ceil(nr);
+        let mut panels = vec![0f32; panels_n * depth * nr];
+        for (j, row) in weight.chunks_exact(depth).enumerate() {
+            let panel = &mut panels[(j / nr) * depth * nr..][..depth * nr];
+            for (d, &w) in row.iter().enumerate() {
+                panel[d * nr + j % nr] = w;
+            }
+        }
+        PackedF32 {
+            level,
+            depth,
+            width,
+            panels,
+            bias: padded_bias(bias, width, panels_n * nr),
+        }
+    }
+
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// `x` (`[rows, depth]`, row-major) times the weights, plus the bias, through `activation`:
+    /// `[rows, width]`.
+    pub fn forward(&self, x: &[f32], activation: Activation) -> Vec<f32> {
+        assert_eq!(
+            x.len() % self.depth,
+            0,
+            "input rows of {} values",
+            self.depth
+        );
+        let kernels = f32_kernels(self.level);
+        let (depth, nr) = (self.depth, self.level.tile().1);
+        let run = |x: &[f32], out: &mut [f32]| {
+            let rows = x.len() / depth;
+            for (p, panel) in self.panels.chunks_exact(depth * nr).enumerate() {
+                let col = p * nr;
+                let cols = nr.min(self.width - col);
+                for (r, &kernel) in row_tiles(rows, kernels.len(), kernels) {
+                    let tile = F32Tile {
+                        a: x[r * depth..].as_ptr(),
+                        lda: depth,
+                        depth,
+                        b: panel.as_ptr(),
+                        bias: self.bias[col..].as_ptr(),
+                        c: out[r * self.width + col..].as_mut_ptr(),
+                        ldc: self.width,
+                        cols,
+                    };
+                    // SAFETY: `kernels` is for a level this CPU has (checked at packing), and the
+                    // tile's pointers cover its rows of `x` and `out` and one whole panel.
+                    unsafe { kernel(&tile) };
+                }
+            }
+            if activation == Activation::Gelu {
+                kernels::gelu_in_place(out, self.level);
+            }
+        };
+        let mut out = vec![0f32; x.len() / depth * self.width];
+        blocks(x, depth, &mut out, self.width, self.level.tile().0, run);
+        out
+    }
+}
+
+/// `y = x·Wᵀ + b` with int8 weights (per output channel) and int8 activations (per row), packed
+/// for one [`Level`].
+pub struct PackedInt8 {
+    level: Level,
+    depth: usize,
+    width: usize,
+    /// Per panel of tile-width columns, per group of 4 depth steps, the tile width × 4 i8.
+    panels: Vec<u8>,
+    /// Per column, what the +128 offset of the activations adds to its sum: 128 · Σw.
+    offsets: Vec<i32>,
+    /// Per column, the weight scale.
+    scales: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl PackedInt8 {
+    /// Quantises and packs `weight` (`[width, depth]`, as [`PackedF32::new`]).
+    pub fn new(level: Level, weight: &[f32], bias: Option<&[f32]>, width: usize) -> PackedInt8 {
+        let depth = weight.len() / width;
+        let nr = level.int8_tile().1;
+        let groups = depth.div_ceil(4);
+        let panels_n = width.div_ceil(nr);
+        let padded = panels_n * nr;
+        let mut panels = vec![0u8; panels_n * groups * nr * 4];
+        let (mut offsets, mut scales) = (vec![0i32; padded], vec![0f32; padded]);
+        let mut q = vec![0i8; depth];
+        for (j, row) in weight.chunks_exact(depth).enumerate() {
+            scales[j] = quantise(row, WEIGHT_LIMIT, &mut q);
+            offsets[j] = 128 * q.iter().map(|&v| v as i32).sum::<i32>();
+            let panel = &mut panels[(j / nr) * groups * nr * 4..][..groups * nr * 4];
+            for (d, &v) in q.iter().enumerate() {
+                panel[(d / 4) * nr * 4 + (j % nr) * 4 + d % 4] = v as u8;
+            }
+        }
+        PackedInt8 {
+            level,
+            depth,
+            width,
+            panels,
+            offsets,
+            scales,
+            bias: padded_bias(bias, width, padded),
+        }
+    }
+
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// As [`PackedF32::forward`], with each row of `x` quantised to int8 first.
+    pub fn forward(&self, x: &[f32], activation: Activation) -> Vec<f32> {
+        assert_eq!(
+            x.len() % self.depth,
+            0,
+            "input rows of {} values",
+            self.depth
+        );
+        let kernels = int8_kernels(self.level);
+        let (depth, nr) = (self.depth, self.level.int8_tile().1);
+        let groups = depth.div_ceil(4);
+        let run = |x: &[f32], out: &mut [f32]| {
+            let rows = x.len() / depth;
+            let (a, row_scales) = self.quantise_rows(x, groups);
+            for (p, panel) in self.panels.chunks_exact(groups * nr * 4).enumerate() {
+                let col = p * nr;
+                let cols = nr.min(self.width - col);
+                for (r, &kernel) in row_tiles(rows, kernels.len(), kernels) {
+                    let tile = Int8Tile {
+                        a: a[r * groups..].as_ptr(),
+                        lda: groups,
+                        groups,
+                        b: panel.as_ptr(),
+                        c: out[r * self.width + col..].as_mut_ptr(),
+                        ldc: self.width,
+                        cols,
+                        epilogue: Int8Epilogue {
+                            offsets: self.offsets[col..].as_ptr(),
+                            scales: self.scales[col..].as_ptr(),
+                            bias: self.bias[col..].as_ptr(),
+                            row_scales: row_scales[r..].as_ptr(),
+                        },
+                    };
+                    // SAFETY: as in `PackedF32::forward`.
+                    unsafe { kernel(&tile) };
+                }
+            }
+            if activation == Activation::Gelu {
+                kernels::gelu_in_place(out, self.level);
+            }
+        };
+        let mut out = vec![0f32; x.len() / depth * self.width];
+        blocks(
+            x,
+            depth,
+            &mut out,
+            self.width,
+            self.level.int8_tile().0,
+            run,
+        );
+        out
+    }
+
+    /// Rows of `x` quantised, offset to u8 and grouped (`groups` groups of 4 per row), and their
+    /// scales.
+    fn quantise_rows(&self, x: &[f32], groups: usize) -> (Vec<i32>, Vec<f32>) {
+        let rows = x.len() / self.depth;
+        let mut a = vec![0i32; rows * groups];
+        // SAFETY: the same memory as bytes (a weaker alignment), written through this view only.
+        let bytes =
+            unsafe { std::slice::from_raw_parts_mut(a.as_mut_ptr() as *mut u8, a.len() * 4) };
+        let scales = x
+            .chunks_exact(self.depth)
+            .zip(bytes.chunks_exact_mut(groups * 4))
+            .map(|(row, out)| {
+                let (scale, inverse) = scale_of(row, ACTIVATION_LIMIT);
+                // Past the depth the weights are zero, so the padding bytes may stay 0.
+                for (b, &v) in out.iter_mut().zip(row) {
+                    *b = (round(v * inverse) as i32 + 128) as u8;
+                }
+                scale
+            })
+            .collect();
+        (a, scales)
+    }
+}
+
+/// The largest quantised weight: seven bits (see the module docs).
+const WEIGHT_LIMIT: f32 = 63.0;
+/// The largest quantised activation.
+const ACTIVATION_LIMIT: f32 = 127.0;
+
+/// Symmetric quantisation of `values` into `q` in [−limit, limit]: returns the scale s with
+/// `values ≈ s · q`.
+fn quantise(values: &[f32], limit: f32, q: &mut [i8]) -> f32 {
+    let (scale, inverse) = scale_of(values, limit);
+    for (q, &v) in q.iter_mut().zip(values) {
+        *q = round(v * inverse) as i8;
+    }
+    scale
+}
+
+/// The scale s and its inverse for quantising `values` to [−limit, limit]: s = 1 for all
+/// zeros, and NaN (inverse 0) when a value is not finite, so that the output is NaN as the f32
+/// product's would be.
+fn scale_of(values: &[f32], limit: f32) -> (f32, f32) {
+    let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+    match max {
+        0.0 => (1.0, 0.0),
+        m if !m.is_finite() => (f32::NAN, 0.0),
+        m => (m / limit, limit / m),
+    }
+}
+
+/// Rounds half to even, for |v| ≤ 2²²: adding and subtracting 1.5·2²³ does it in any SIMD
+/// width, without the rounding instruction that baseline x86-64 lacks.
+#[inline(always)]
+fn round(v: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0;
+    (v + ROUND) - ROUND
+}
+
+fn padded_bias(bias: Option<&[f32]>, width: usize, padded: usize) -> Vec<f32> {
+    let mut out = vec![0f32; padded];
+    if let Some(bias) = bias {
+        out[..width].copy_from_slice(&bias[..width]);
+    }
+    out
+}
+
+/// Splits `rows` into tiles of at most `mr` rows: (first row, kernel for that many rows).
+fn row_tiles<K>(rows: usize, mr: usize, kernels: &[K]) -> impl Iterator<Item = (usize, &K)> {
+    (0..rows)
+        .step_by(mr)
+        .map(move |r| (r, &kernels[mr.min(rows - r) - 1]))
+}
+
+/// Runs `run(rows of x, rows of out)` over blocks of rows: one after another on a rayon pool
+/// thread, spread over the pool otherwise.
+fn blocks(
+    x: &[f32],
+    depth: usize,
+    out: &mut [f32],
+    width: usize,
+    tile_rows: usize,
+    run: impl Fn(&[f32], &mut [f32]) + Sync,
+) {
+    // Rows per block: the block of `x` stays in the L2 cache while every panel passes over it.
+    let rows = 8 * tile_rows;
+    if rayon::current_thread_index().is_some() || x.len() <= rows * depth {
+        for (x, out) in x.chunks(rows * depth).zip(out.chunks_mut(rows * width)) {
+            run(x, out);
+        }
+    } else {
+        x.par_chunks(rows * depth)
+            .zip(out.par_chunks_mut(rows * width))
+            .for_each(|(x, out)| run(x, out));
+    }
+}
+
+type F32Kernel = unsafe fn(&F32Tile);
+type Int8Kernel = unsafe fn(&Int8Tile);
+
+/// The f32 kernels of `level`, for 1, 2, … up to a full tile of rows.
+fn f32_kernels(level: Level) -> &'static [F32Kernel] {
+    match level {
+        Level::Portable => &[
+            portable_f32::<1>,
+            portable_f32::<2>,
+            portable_f32::<3>,
+            portable_f32::<4>,
+        ],
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => &[
+            x86::f32_avx2::<1>,
+            x86::f32_avx2::<2>,
+            x86::f32_avx2::<3>,
+            x86::f32_avx2::<4>,
+            x86::f32_avx2::<5>,
+            x86::f32_avx2::<6>,
+        ],
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => &[
+            x86::f32_avx512::<1>,
+            x86::f32_avx512::<2>,
+            x86::f32_avx512::<3>,
+            x86::f32_avx512::<4>,
+            x86::f32_avx512::<5>,
+            x86::f32_avx512::<6>,
+            x86::f32_avx512::<7>,
+            x86::f32_avx512::<8>,
+            x86::f32_avx512::<9>,
+            x86::f32_avx512::<10>,
+            x86::f32_avx512::<11>,
+            x86::f32_avx512::<12>,
+        ],
+        #[cfg(not(target_arch = "x86_64"))]
+        Level::Avx2 | Level::Avx512 => unreachable!("x86 levels are never detected elsewhere"),
+    }
+}
+
+/// The int8 kernels of `level`, as [`f32_kernels`].
+fn int8_kernels(level: Level) -> &'static [Int8Kernel] {
+    match level {
+        Level::Portable => &[
+            portable_int8::<1>,
+            portable_int8::<2>,
+            portable_int8::<3>,
+            portable_int8::<4>,
+        ],
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => &[
+            x86::int8_avx2::<1>,
+            x86::int8_avx2::<2>,
+            x86::int8_avx2::<3>,
+            x86::int8_avx2::<4>,
+        ],
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => &[
+            x86::int8_avx512::<1>,
+            x86::int8_avx512::<2>,
+            x86::int8_avx512::<3>,
+            x86::int8_avx512::<4>,
+            x86::int8_avx512::<5>,
+            x86::int8_avx512::<6>,
+            x86::int8_avx512::<7>,
+            x86::int8_avx512::<8>,
+            x86::int8_avx512::<9>,
+            x86::int8_avx512::<10>,
+            x86::int8_avx512::<11>,
+            x86::int8_avx512::<12>,
+        ],
+        #[cfg(not(target_arch = "x86_64"))]
+        Level::Avx2 | Level::Avx512 => unreachable!("x86 levels are never detected elsewhere"),
+    }
+}
+
+const PORTABLE_COLS: usize = 16;
+
+/// The portable f32 kernel: the same tile walk as the SIMD ones, in plain Rust (a separate
+/// multiply and add: `mul_add` would call a software FMA on CPUs without one).
+unsafe fn portable_f32<const M: usize>(t: &F32Tile) {
+    let mut acc = [[0f32; PORTABLE_COLS]; M];
+    for d in 0..t.depth {
+        let b = std::slice::from_raw_parts(t.b.add(d * PORTABLE_COLS), PORTABLE_COLS);
+        for (i, acc) in acc.iter_mut().enumerate() {
+            let x = *t.a.add(i * t.lda + d);
+            for (acc, &b) in acc.iter_mut().zip(b) {
+                *acc += x * b;
+            }
+        }
+    }
+    for (i, acc) in acc.iter().enumerate() {
+        for (j, acc) in acc.iter().enumerate().take(t.cols) {
+            *t.c.add(i * t.ldc + j) = acc + *t.bias.add(j);
+        }
+    }
+}
+
+/// The portable int8 kernel.
+unsafe fn portable_int8<const M: usize>(t: &Int8Tile) {
+    let mut acc = [[0i32; PORTABLE_COLS]; M];
+    let panel = std::slice::from_raw_parts(t.b, t.groups * PORTABLE_COLS * 4);
+    for g in 0..t.groups {
+        let b = &panel[g * PORTABLE_COLS * 4..][..PORTABLE_COLS * 4];
+        for (i, acc) in acc.iter_mut().enumerate() {
+            let a = (*t.a.add(i * t.lda + g)).to_le_bytes();
+            for (acc, w) in acc.iter_mut().zip(b.chunks_exact(4)) {
+                for (&a, &w) in a.iter().zip(w) {
+                    *acc += a as i32 * w as i8 as i32;
+                }
+            }
+        }
+    }
+    let e = &t.epilogue;
+    for (i, acc) in acc.iter().enumerate() {
+        let row = *e.row_scales.add(i);
+        for (j, &sum) in acc.iter().enumerate().take(t.cols) {
+            let scale = row * *e.scales.add(j);
+            *t.c.add(i * t.ldc + j) = (sum - *e.offsets.add(j)) as f32 * scale + *e.bias.add(j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

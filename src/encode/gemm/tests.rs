@@ -1,0 +1,235 @@
+use super::*;
+
+/// Every (depth, width) of MiniLM's linear layers (query-key-value, attention output,
+/// feed-forward in and out), and two shapes whose depth and width end in partial groups and
+/// panels.
+const SHAPES: [(usize, usize); 6] = [
+    (384, 1152),
+    (384, 384),
+    (384, 1536),
+    (1536, 384),
+    (37, 45),
+    (3, 20),
+];
+
+/// Row counts with every remainder of every level's tile height, and one past a row block.
+const ROWS: [usize; 5] = [1, 5, 7, 13, 103];
+
+fn supported() -> Vec<Level> {
+    Level::ALL
+        .into_iter()
+        .filter(|l| l.is_supported())
+        .collect()
+}
+
+/// Deterministic values in [−1, 1), with a few larger outliers as real activations have.
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|i| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0;
+            if i % 97 == 0 {
+                v * 8.0
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+/// `x·Wᵀ + b` in f64, and each output's Σ|x·w| (what its rounding error scales with).
+fn reference(x: &[f32], w: &[f32], b: &[f32], depth: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut out, mut magnitude) = (Vec::new(), Vec::new());
+    for row in x.chunks_exact(depth) {
+        for (weights, &bias) in w.chunks_exact(depth).zip(b) {
+            let products = row.iter().zip(weights).map(|(&a, &w)| a as f64 * w as f64);
+            out.push(products.clone().sum::<f64>() + bias as f64);
+            magnitude.push(products.map(f64::abs).sum::<f64>() + (bias as f64).abs());
+        }
+    }
+    (out, magnitude)
+}
+
+/// The int8 product by definition: both sides quantised with [`quantise`], exact integer sums,
+/// then the epilogue's float operations in the kernels' order.
+fn int8_reference(x: &[f32], w: &[f32], b: &[f32], depth: usize) -> Vec<f32> {
+    let quantised = |m: &[f32], limit: f32| -> Vec<(f32, Vec<i8>)> {
+        m.chunks_exact(depth)
+            .map(|row| {
+                let mut q = vec![0i8; depth];
+                (quantise(row, limit, &mut q), q)
+            })
+            .collect()
+    };
+    let (xs, ws) = (quantised(x, ACTIVATION_LIMIT), quantised(w, WEIGHT_LIMIT));
+    let mut out = Vec::new();
+    for (row_scale, row) in &xs {
+        for ((scale, weights), &bias) in ws.iter().zip(b) {
+            let sum: i32 = row
+                .iter()
+                .zip(weights)
+                .map(|(&a, &w)| a as i32 * w as i32)
+                .sum();
+            out.push(sum as f32 * (row_scale * scale) + bias);
+        }
+    }
+    out
+}
+
+#[test]
+fn f32_products_match_the_f64_reference_at_every_level_and_shape() {
+    for level in supported() {
+        for (depth, width) in SHAPES {
+            let w = values(depth * width, 1);
+            let b = values(width, 2);
+            let packed = PackedF32::new(level, &w, Some(&b), width);
+            for rows in ROWS {
+                let x = values(rows * depth, 3 + rows as u64);
+                let (expected, magnitude) = reference(&x, &w, &b, depth);
+                let ours = packed.forward(&x, Activation::Identity);
+                assert_eq!(ours.len(), expected.len());
+                for (i, ((&o, &e), &m)) in ours.iter().zip(&expected).zip(&magnitude).enumerate() {
+                    assert!(
+                        (o as f64 - e).abs() <= 1e-6 * m + 1e-6,
+                        "{level:?} {rows}×{depth}·{depth}×{width} output {i}: {o} vs {e}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn int8_products_equal_the_integer_reference_bit_for_bit_at_every_level_and_shape() {
+    for level in supported() {
+        for (depth, width) in SHAPES {
+            let w = values(depth * width, 4);
+            let b = values(width, 5);
+            let packed = PackedInt8::new(level, &w, Some(&b), width);
+            for rows in ROWS {
+                let x = values(rows * depth, 6 + rows as u64);
+                let ours = packed.forward(&x, Activation::Identity);
+                let expected = int8_reference(&x, &w, &b, depth);
+                assert_eq!(ours.len(), expected.len());
+                if let Some(i) = (0..ours.len()).find(|&i| ours[i] != expected[i]) {
+                    panic!(
+                        "{level:?} {rows}×{depth}·{depth}×{width} output {i}: {} vs {}",
+                        ours[i], expected[i]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn int8_products_stay_within_the_quantisation_error_of_f32() {
+    let (depth, width, rows) = (384, 1536, 13);
+    let (w, b, x) = (
+        values(depth * width, 7),
+        values(width, 8),
+        values(rows * depth, 9),
+    );
+    let level = Level::detected();
+    let exact = PackedF32::new(level, &w, Some(&b), width).forward(&x, Activation::Identity);
+    let int8 = PackedInt8::new(level, &w, Some(&b), width).forward(&x, Activation::Identity);
+    let largest = exact.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let worst = exact
+        .iter()
+        .zip(&int8)
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        worst < 0.02 * largest,
+        "int8 off by {worst} on outputs up to {largest}"
+    );
+}
+
+#[test]
+fn gelu_is_applied_after_the_bias() {
+    let (depth, width, rows) = (37, 45, 7);
+    let (w, b, x) = (
+        values(depth * width, 10),
+        values(width, 11),
+        values(rows * depth, 12),
+    );
+    for level in supported() {
+        let packed = PackedF32::new(level, &w, Some(&b), width);
+        let mut expected = packed.forward(&x, Activation::Identity);
+        kernels::gelu_in_place(&mut expected, level);
+        assert_eq!(packed.forward(&x, Activation::Gelu), expected, "{level:?}");
+        let packed = PackedInt8::new(level, &w, Some(&b), width);
+        let mut expected = packed.forward(&x, Activation::Identity);
+        kernels::gelu_in_place(&mut expected, level);
+        assert_eq!(packed.forward(&x, Activation::Gelu), expected, "{level:?}");
+    }
+}
+
+type Forward = dyn Fn(&[f32]) -> Vec<f32> + Sync;
+
+/// A row's output must not depend on the batch around it, nor on whether the product ran on
+/// one thread or spread over the pool: mining output is byte-identical for any batch size and
+/// thread count.
+#[test]
+fn a_row_gives_the_same_bits_alone_in_a_batch_and_across_threads() {
+    let (depth, width, rows) = (384, 384, 200);
+    let (w, b, x) = (
+        values(depth * width, 13),
+        values(width, 14),
+        values(rows * depth, 15),
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    for level in supported() {
+        let f32s = PackedF32::new(level, &w, Some(&b), width);
+        let int8 = PackedInt8::new(level, &w, Some(&b), width);
+        let forwards: [&Forward; 2] = [&|x| f32s.forward(x, Activation::Identity), &|x| {
+            int8.forward(x, Activation::Identity)
+        }];
+        for forward in forwards {
+            // From the test thread the row blocks spread over the global pool; from a pool
+            // thread they run one after another.
+            let batch = forward(&x);
+            let on_a_pool_thread = pool.install(|| forward(&x));
+            assert_eq!(batch, on_a_pool_thread, "{level:?}");
+            for r in [0, 1, 99, 199] {
+                let alone = forward(&x[r * depth..][..depth]);
+                assert_eq!(alone, batch[r * width..][..width], "{level:?} row {r}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_all_zero_row_gives_the_bias() {
+    let (depth, width) = (384, 20);
+    let (w, b) = (values(depth * width, 16), values(width, 17));
+    for level in supported() {
+        let out = PackedInt8::new(level, &w, Some(&b), width)
+            .forward(&vec![0.0; depth], Activation::Identity);
+        assert_eq!(out, b, "{level:?}");
+    }
+}
+
+#[test]
+fn levels_are_named_parsed_and_capped_by_what_the_cpu_has() {
+    for level in Level::ALL {
+        assert_eq!(level.name().parse::<Level>(), Ok(level));
+        assert!(Level::capped(level) <= level);
+        assert!(Level::capped(level).is_supported());
+    }
+    assert!(Level::Portable.is_supported());
+    assert!(Level::detected().is_supported());
+    assert_eq!(Level::capped(Level::Avx512), Level::detected());
+    let err = "sse2".parse::<Level>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ARGMINE_CPU=sse2 is not a CPU level; expected one of portable, avx2, avx512"
+    );
+}
