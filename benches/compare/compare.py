@@ -20,11 +20,18 @@ Both peers use length-sorted batches (the sentence-transformers strategy, their 
 configuration) of the same size as argmine, and the same number of threads. Rates are
 sentences per second: the corpus's sentence count over the time (titles are encoded but not
 counted, as in `argmine bench`).
+
+Every system runs `--runs` times (default 3), interleaved (one pass over all systems, then the
+next), and the table gives the median rate and its ratio to Python onnxruntime's median; a
+single run on a shared cloud machine can be off by a third. The pure-Rust backends also run
+once per CPU level below the detected one that `--levels` names (`ARGMINE_CPU`), so that
+users of older CPUs know what to expect.
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,12 +41,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def argmine_bench(binary, backend, batch_size, threads):
+def argmine_bench(binary, backend, batch_size, threads, level=None):
+    env = dict(os.environ)
+    if level:
+        env["ARGMINE_CPU"] = level
     out = subprocess.run(
         [binary, "bench", "--json", "--backend", backend, "--batch-size", str(batch_size), "--threads", str(threads)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout)
 
@@ -105,7 +116,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--argmine", default=str(ROOT / "target/release/argmine"))
     parser.add_argument("--model", default=str(ROOT / "models/argmine-minilm"))
-    parser.add_argument("--backends", default="candle,onnx,onnx-int8,tch")
+    parser.add_argument("--backends", default="candle-int8,candle,onnx,onnx-int8,tch")
+    parser.add_argument("--levels", default="avx2", help="CPU levels to force for the pure-Rust backends, comma-separated")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved runs per system")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5, help="read the samples this many times over")
@@ -147,32 +160,65 @@ def main():
         options.intra_op_num_threads = args.threads
         session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
 
-        rows = []
+        systems = []
         for backend in args.backends.split(","):
-            report = argmine_bench(args.argmine, backend, args.batch_size, args.threads)
-            assert report["sentences"] == sentences, (report["sentences"], sentences)
-            rows.append((f"argmine, {backend} backend", "end to end", report["end_to_end"]["sentences_per_second"]))
-        # One warm-up pass each, then the timed pass.
+            systems.append((f"argmine, {backend} backend", "end to end", backend, None))
+            if backend.startswith("candle"):
+                for level in filter(None, args.levels.split(",")):
+                    if level_below_detected(level):
+                        systems.append((f"argmine, {backend} backend, `ARGMINE_CPU={level}`", "end to end", backend, level))
+        onnxruntime_name = "Python onnxruntime " + onnxruntime.__version__
+        systems.append(("Python torch " + torch.__version__, "encoder", "torch", None))
+        systems.append((onnxruntime_name, "encoder", "onnxruntime", None))
+
+        # One warm-up pass each for the peers, then the interleaved timed runs.
         run_torch(model, encodings, batches[:4])
-        rows.append(("Python torch " + torch.__version__, "encoder", sentences / run_torch(model, encodings, batches)))
         run_onnxruntime(session, encodings, batches[:4])
-        rows.append(
-            (
-                "Python onnxruntime " + onnxruntime.__version__,
-                "encoder",
-                sentences / run_onnxruntime(session, encodings, batches),
-            )
-        )
+        rates = {name: [] for name, *_ in systems}
+        for _ in range(args.runs):
+            for name, _, system, level in systems:
+                if system == "torch":
+                    rates[name].append(sentences / run_torch(model, encodings, batches))
+                elif system == "onnxruntime":
+                    rates[name].append(sentences / run_onnxruntime(session, encodings, batches))
+                else:
+                    report = argmine_bench(args.argmine, system, args.batch_size, args.threads, level)
+                    assert report["sentences"] == sentences, (report["sentences"], sentences)
+                    rates[name].append(report["end_to_end"]["sentences_per_second"])
+        reference = statistics.median(rates[onnxruntime_name])
+        rows = [(name, scope, rates[name]) for name, scope, *_ in systems]
 
     print(
         f"{sentences} sentences ({len(texts)} sequences, {tokens} tokens, {tokens / len(texts):.1f} per sequence); "
         f"batch {args.batch_size}, {args.threads} threads, length-sorted batches"
     )
     print()
-    print("| system | measured | sentences/s |")
-    print("|---|---|---:|")
-    for name, scope, rate in rows:
-        print(f"| {name} | {scope} | {rate:.1f} |")
+    print(f"CPU level {detected_level()}; {args.runs} interleaved runs; median sentences/s, and its ratio to Python onnxruntime's median")
+    print()
+    print("| system | measured | runs | median | × onnxruntime |")
+    print("|---|---|---|---:|---:|")
+    for name, scope, runs in rows:
+        median = statistics.median(runs)
+        print(f"| {name} | {scope} | {', '.join(f'{r:.1f}' for r in runs)} | {median:.1f} | {median / reference:.2f} |")
+
+
+def detected_level():
+    """The CPU level argmine detects (`src/encode/gemm`), from the CPU flags Linux lists."""
+    flags = set()
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    if {"avx512f", "avx512bw", "avx512_vnni"} <= flags:
+        return "avx512"
+    return "avx2" if {"avx2", "fma"} <= flags else "portable"
+
+
+def level_below_detected(level):
+    """Whether forcing `level` changes anything: the detected level is above it."""
+    order = ["portable", "avx2", "avx512"]
+    return order.index(level) < order.index(detected_level())
 
 
 if __name__ == "__main__":

@@ -169,7 +169,7 @@ fn gelu_is_applied_after_the_bias() {
     }
 }
 
-type Forward = dyn Fn(&[f32]) -> Vec<f32> + Sync;
+type Forward<'a> = dyn Fn(&[f32]) -> Vec<f32> + Sync + 'a;
 
 /// A row's output must not depend on the batch around it, nor on whether the product ran on
 /// one thread or spread over the pool: mining output is byte-identical for any batch size and
@@ -189,7 +189,7 @@ fn a_row_gives_the_same_bits_alone_in_a_batch_and_across_threads() {
     for level in supported() {
         let f32s = PackedF32::new(level, &w, Some(&b), width);
         let int8 = PackedInt8::new(level, &w, Some(&b), width);
-        let forwards: [&Forward; 2] = [&|x| f32s.forward(x, Activation::Identity), &|x| {
+        let forwards: [&Forward<'_>; 2] = [&|x| f32s.forward(x, Activation::Identity), &|x| {
             int8.forward(x, Activation::Identity)
         }];
         for forward in forwards {
