@@ -9,10 +9,11 @@
 //!   matrix, so each layer does one large matmul instead of three small ones;
 //! - the model is built either for inference ([`Mode::Inference`]), with the linear layers
 //!   packed for argmine's own matrix products ([`super::gemm`], f32 or int8, the feed-forward
-//!   GELU applied as each tile is written) and fused kernels (candle's layer norm, the attention
-//!   softmax of [`super::kernels`]), or for training ([`Mode::Differentiable`]), with candle's
-//!   linear layers and the same functions written as plain tensor ops, because the fused
-//!   kernels have no backward pass and would silently cut gradients.
+//!   GELU applied to each block of rows as it is written) and fused kernels (candle's layer
+//!   norm, the whole self-attention of [`super::kernels::attention`], over real tokens only),
+//!   or for training ([`Mode::Differentiable`]), with candle's linear layers and the same
+//!   functions written as plain tensor ops, because the fused kernels have no backward pass
+//!   and would silently cut gradients.
 //!
 //! In int8, the query-key-value, attention-output and feed-forward-input products are
 //! quantised; the feed-forward output stays f32 (its 1,536-wide GELU input has the outliers that
@@ -233,6 +234,14 @@ impl Layer {
     }
 }
 
+/// What a layer's attention needs of the padding mask.
+enum Mask {
+    /// Each row's real token count, for [`kernels::attention`] (inference).
+    Counts { real: Tensor, level: Level },
+    /// The additive bias of candle's softmax (training).
+    Bias(Tensor),
+}
+
 /// A BERT encoder returning the last layer's token states.
 pub struct Bert {
     word: Embedding,
@@ -297,34 +306,41 @@ impl Bert {
                 ids.device(),
             )?)?)?;
         let mut x = self.embedding_norm.forward(&x)?;
-        // Additive attention bias: 0 on real tokens, -10⁴ on padding, [batch, 1, 1, width].
-        let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e4)?.reshape((batch, 1, 1, width))?;
+        let mask = match self.mode {
+            Mode::Inference { level, .. } => Mask::Counts {
+                real: mask.sum(1)?,
+                level,
+            },
+            // Additive attention bias: 0 on real tokens, -10⁴ on padding, [batch, 1, 1, width].
+            Mode::Differentiable => Mask::Bias(
+                ((mask.to_dtype(DType::F32)? - 1.0)? * 1e4)?.reshape((batch, 1, 1, width))?,
+            ),
+        };
         for layer in &self.layers {
-            x = self.layer(layer, &x, &bias)?;
+            x = self.layer(layer, &x, &mask)?;
         }
         Ok(x)
     }
 
-    fn layer(&self, l: &Layer, x: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    fn layer(&self, l: &Layer, x: &Tensor, mask: &Mask) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let d = h / self.heads;
-        // [b, t, 3h] → three [b, heads, t, d]
-        let qkv = l
-            .qkv
-            .forward(x, Activation::Identity)?
-            .reshape((b, t, 3, self.heads, d))?
-            .permute((2, 0, 3, 1, 4))?;
-        let q = (qkv.get(0)?.contiguous()? * (1.0 / (d as f64).sqrt()))?;
-        let k = qkv.get(1)?.contiguous()?;
-        let v = qkv.get(2)?.contiguous()?;
-        let scores = q.matmul(&k.t()?)?;
-        let probs = match self.mode {
-            Mode::Differentiable => {
-                candle_nn::ops::softmax(&scores.broadcast_add(bias)?, D::Minus1)?
+        let qkv = l.qkv.forward(x, Activation::Identity)?;
+        let context = match mask {
+            Mask::Counts { real, level } => kernels::attention(&qkv, real, self.heads, *level)?,
+            Mask::Bias(bias) => {
+                // [b, t, 3h] → three [b, heads, t, d]
+                let qkv = qkv
+                    .reshape((b, t, 3, self.heads, d))?
+                    .permute((2, 0, 3, 1, 4))?;
+                let q = (qkv.get(0)?.contiguous()? * (1.0 / (d as f64).sqrt()))?;
+                let k = qkv.get(1)?.contiguous()?;
+                let v = qkv.get(2)?.contiguous()?;
+                let scores = q.matmul(&k.t()?)?;
+                let probs = candle_nn::ops::softmax(&scores.broadcast_add(bias)?, D::Minus1)?;
+                probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?
             }
-            Mode::Inference { level, .. } => kernels::masked_softmax(&scores, bias, level)?,
         };
-        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
         let attended = l.attention_out.forward(&context, Activation::Identity)?;
         let x = l.attention_norm.forward(&(attended + x)?)?;
         let inner = l.intermediate.forward(&x, Activation::Gelu)?;

@@ -7,14 +7,14 @@
 //! - [`gelu_in_place`]: erf as the rational approximation Eigen and XLA use for f32 (the input clamped
 //!   to [−4, 4], where erf reaches ±1 in f32; an odd degree-13 numerator over an even degree-8
 //!   denominator), within 4.3e-7 of erf in f64;
-//! - [`masked_softmax`]: the attention softmax with the padding bias added in the same pass;
-//!   exp by Cody–Waite range reduction (x = n·ln 2 + r) and Cephes' degree-6 polynomial for
-//!   e^r, within 2 ulp.
+//! - [`attention`]: the whole self-attention of a layer, from the query-key-value product to
+//!   the context, over real tokens only; its softmax's exp by Cody–Waite range reduction
+//!   (x = n·ln 2 + r) and Cephes' degree-6 polynomial for e^r, within 2 ulp.
 //!
 //! Training keeps candle's ops, which have backward passes.
 
 use super::gemm::Level;
-use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use std::f32::consts::FRAC_1_SQRT_2;
 
 /// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)) (Hendrycks and Gimpel 2016, arXiv:1606.08415), the
@@ -46,95 +46,132 @@ fn gelu(xs: &mut [f32]) {
     }
 }
 
-/// softmax(scores + bias) over the last dimension: the attention weights, with `scores`
-/// `[batch, heads, queries, keys]` and `bias` `[batch, 1, 1, keys]` (0 on real tokens, a large
-/// negative value on padding). Tensors other than f32 on the CPU go through candle's ops.
-pub fn masked_softmax(scores: &Tensor, bias: &Tensor, level: Level) -> Result<Tensor> {
-    if scores.device().is_cpu() && scores.dtype() == DType::F32 && bias.dtype() == DType::F32 {
-        scores
-            .contiguous()?
-            .apply_op2_no_bwd(&bias.contiguous()?, &MaskedSoftmax { level })
-    } else {
-        candle_nn::ops::softmax_last_dim(&scores.broadcast_add(bias)?)
-    }
+/// Self-attention of the inference encoder, from the query-key-value product `qkv`
+/// (`[batch, width, 3 · hidden]`: queries, keys, values, each `heads` × `hidden / heads`) and
+/// the token counts of the rows, `real` (`[batch]`, u32; a row's real tokens come first):
+/// softmax(q·kᵀ / √d)·v per head, `[batch, width, hidden]`.
+///
+/// Only real tokens are computed, as queries and as keys; padded positions get zeros. A
+/// sentence's result therefore does not depend on how wide its batch was padded, to the last
+/// bit, which the int8 encoder needs: it quantises each row, and a last-bit change would now and
+/// then change a quantised value and the output's fourth decimal. Each score sums over the head
+/// dimension in order, each output over the keys in order.
+pub fn attention(qkv: &Tensor, real: &Tensor, heads: usize, level: Level) -> Result<Tensor> {
+    qkv.contiguous()?
+        .apply_op2_no_bwd(&real.contiguous()?, &Attention { heads, level })
 }
 
-struct MaskedSoftmax {
+struct Attention {
+    heads: usize,
     level: Level,
 }
 
-impl CustomOp2 for MaskedSoftmax {
+impl CustomOp2 for Attention {
     fn name(&self) -> &'static str {
-        "argmine-masked-softmax"
+        "argmine-attention"
     }
 
     fn cpu_fwd(
         &self,
-        scores: &CpuStorage,
-        scores_layout: &Layout,
-        bias: &CpuStorage,
-        bias_layout: &Layout,
+        qkv: &CpuStorage,
+        qkv_layout: &Layout,
+        real: &CpuStorage,
+        real_layout: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(scores), CpuStorage::F32(bias), Some(s), Some(b)) = (
-            scores,
-            bias,
-            scores_layout.contiguous_offsets(),
-            bias_layout.contiguous_offsets(),
+        let (CpuStorage::F32(qkv), CpuStorage::U32(real), Some(q), Some(r)) = (
+            qkv,
+            real,
+            qkv_layout.contiguous_offsets(),
+            real_layout.contiguous_offsets(),
         ) else {
-            bail!("argmine-masked-softmax needs contiguous f32 tensors");
+            bail!("argmine-attention needs a contiguous f32 qkv and u32 token counts");
         };
-        let (batch, heads, queries, keys) = scores_layout.shape().dims4()?;
-        if bias_layout.shape().dims() != [batch, 1, 1, keys] {
+        let (batch, width, three_h) = qkv_layout.shape().dims3()?;
+        let real = &real[r.0..r.1];
+        if real.len() != batch || three_h % (3 * self.heads) != 0 {
             bail!(
-                "attention bias of shape {:?} for scores of shape {:?}",
-                bias_layout.shape(),
-                scores_layout.shape()
+                "attention over qkv {:?} with {} token counts and {} heads",
+                qkv_layout.shape(),
+                real.len(),
+                self.heads
             );
         }
-        let (scores, bias) = (&scores[s.0..s.1], &bias[b.0..b.1]);
-        let mut out = vec![0f32; scores.len()];
-        let rows_per_bias = heads * queries;
+        let shape = Shape::from((batch, width, three_h / 3));
+        let mut out = vec![0f32; shape.elem_count()];
+        let problem = AttentionShape {
+            width,
+            heads: self.heads,
+            head: three_h / 3 / self.heads,
+        };
+        let qkv = &qkv[q.0..q.1];
         #[cfg(target_arch = "x86_64")]
         if self.level >= Level::Avx2 {
             // SAFETY: the CPU has AVX2 and FMA (`level` is never above the detected one).
-            unsafe { softmax_rows_avx2(scores, bias, &mut out, rows_per_bias, keys) };
-            return Ok((CpuStorage::F32(out), scores_layout.shape().clone()));
+            unsafe { attention_avx2(qkv, real, &mut out, problem) };
+            return Ok((CpuStorage::F32(out), shape));
         }
-        softmax_rows(scores, bias, &mut out, rows_per_bias, keys);
-        Ok((CpuStorage::F32(out), scores_layout.shape().clone()))
+        attend(qkv, real, &mut out, problem);
+        Ok((CpuStorage::F32(out), shape))
     }
+}
+
+#[derive(Clone, Copy)]
+struct AttentionShape {
+    width: usize,
+    heads: usize,
+    /// The size of one head.
+    head: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn softmax_rows_avx2(
-    scores: &[f32],
-    bias: &[f32],
-    out: &mut [f32],
-    per_bias: usize,
-    keys: usize,
-) {
-    softmax_rows(scores, bias, out, per_bias, keys)
+unsafe fn attention_avx2(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
+    attend(qkv, real, out, shape)
 }
 
-/// softmax(row + bias) for each row of `keys` scores; each `per_bias` consecutive rows share
-/// one bias row.
 #[inline(always)]
-fn softmax_rows(scores: &[f32], bias: &[f32], out: &mut [f32], per_bias: usize, keys: usize) {
-    let rows = scores.chunks_exact(keys).zip(out.chunks_exact_mut(keys));
-    for (r, (row, weights)) in rows.enumerate() {
-        let bias = &bias[r / per_bias * keys..][..keys];
-        let mut max = f32::NEG_INFINITY;
-        for ((w, &s), &b) in weights.iter_mut().zip(row).zip(bias) {
-            *w = s + b;
-            max = max.max(*w);
-        }
-        for w in weights.iter_mut() {
-            *w = exp(*w - max);
-        }
-        let scale = 1.0 / weights.iter().sum::<f32>();
-        for w in weights.iter_mut() {
-            *w *= scale;
+fn attend(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
+    let AttentionShape { width, heads, head } = shape;
+    let hidden = heads * head;
+    let scale = 1.0 / (head as f32).sqrt();
+    // Keys transposed ([head][tokens]), so that a query's scores are built 8 keys at a time.
+    let mut keys = vec![0f32; head * width];
+    let mut scores = vec![0f32; width];
+    for (b, &n) in real.iter().enumerate() {
+        let n = (n as usize).min(width);
+        let rows = &qkv[b * width * 3 * hidden..][..width * 3 * hidden];
+        let out = &mut out[b * width * hidden..][..width * hidden];
+        for h in 0..heads {
+            let column = |token: usize, part: usize| {
+                &rows[token * 3 * hidden + part * hidden + h * head..][..head]
+            };
+            for j in 0..n {
+                for (c, &k) in column(j, 1).iter().enumerate() {
+                    keys[c * n + j] = k;
+                }
+            }
+            for i in 0..n {
+                let scores = &mut scores[..n];
+                scores.fill(0.0);
+                for (c, &q) in column(i, 0).iter().enumerate() {
+                    let q = q * scale;
+                    for (s, &k) in scores.iter_mut().zip(&keys[c * n..][..n]) {
+                        *s += q * k;
+                    }
+                }
+                let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+                for s in scores.iter_mut() {
+                    *s = exp(*s - max);
+                }
+                let sum_inverse = 1.0 / scores.iter().sum::<f32>();
+                let context = &mut out[i * hidden + h * head..][..head];
+                for (j, &p) in scores.iter().enumerate() {
+                    let p = p * sum_inverse;
+                    for (o, &v) in context.iter_mut().zip(column(j, 2)) {
+                        *o += p * v;
+                    }
+                }
+            }
         }
     }
 }
@@ -220,35 +257,65 @@ mod tests {
         }
     }
 
-    #[test]
-    fn masked_softmax_matches_candles_softmax_of_the_biased_scores() {
-        let (batch, heads, queries, keys) = (3, 4, 5, 7);
-        let n = batch * heads * queries * keys;
-        let values: Vec<f32> = (0..n)
-            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
-            .collect();
-        let scores = Tensor::from_vec(values, (batch, heads, queries, keys), &Device::Cpu).unwrap();
-        // batch 1 has two padded keys
-        let mut mask = vec![0f32; batch * keys];
-        mask[keys + 5..2 * keys].fill(-1e4);
-        let bias = Tensor::from_vec(mask, (batch, 1, 1, keys), &Device::Cpu).unwrap();
-        let expected =
-            candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&bias).unwrap()).unwrap();
-        // also from a non-contiguous view of the same scores
-        let transposed = scores
-            .transpose(2, 3)
+    /// The attention of candle's ops (as the differentiable encoder computes it) on `n` real
+    /// tokens of a `[1, n, 3h]` product.
+    fn candle_attention(qkv: &Tensor, heads: usize) -> Tensor {
+        let (b, t, three_h) = qkv.dims3().unwrap();
+        let d = three_h / 3 / heads;
+        let qkv = qkv
+            .reshape((b, t, 3, heads, d))
             .unwrap()
-            .contiguous()
-            .unwrap()
-            .transpose(2, 3)
+            .permute((2, 0, 3, 1, 4))
             .unwrap();
-        for scores in [scores, transposed] {
-            let ours = masked_softmax(&scores, &bias, Level::Portable).unwrap();
-            let vectorised = masked_softmax(&scores, &bias, Level::detected()).unwrap();
-            assert_eq!(largest_difference(&ours, &vectorised), 0.0);
-            assert!(largest_difference(&ours, &expected) < 1e-6);
-            let padded = ours.get(1).unwrap().narrow(2, 5, 2).unwrap();
-            assert!(padded.sum_all().unwrap().to_scalar::<f32>().unwrap() < 1e-30);
+        let part = |i| qkv.get(i).unwrap().contiguous().unwrap();
+        let q = (part(0) * (1.0 / (d as f64).sqrt())).unwrap();
+        let scores = q.matmul(&part(1).t().unwrap()).unwrap();
+        let probs = candle_nn::ops::softmax_last_dim(&scores).unwrap();
+        probs
+            .matmul(&part(2))
+            .unwrap()
+            .transpose(1, 2)
+            .unwrap()
+            .reshape((b, t, three_h / 3))
+            .unwrap()
+    }
+
+    #[test]
+    fn attention_matches_candles_ops_and_ignores_padding_to_the_bit() {
+        let (heads, d, n) = (4, 8, 7);
+        let three_h = 3 * heads * d;
+        let values: Vec<f32> = (0..n * three_h)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
+            .collect();
+        let alone = Tensor::from_vec(values.clone(), (1, n, three_h), &Device::Cpu).unwrap();
+        let expected = candle_attention(&alone, heads);
+        for level in [Level::Portable, Level::detected()] {
+            let count = |n: u32| Tensor::new(&[n], &Device::Cpu).unwrap();
+            let ours = attention(&alone, &count(n as u32), heads, level).unwrap();
+            assert!(largest_difference(&ours, &expected) < 1e-5, "{level:?}");
+            // The same sentence in a batch padded to 12 tokens, after a full row.
+            let mut padded = vec![9.0f32; 2 * 12 * three_h];
+            padded[12 * three_h..][..n * three_h].copy_from_slice(&values);
+            let padded = Tensor::from_vec(padded, (2, 12, three_h), &Device::Cpu).unwrap();
+            let real = Tensor::new(&[12u32, n as u32], &Device::Cpu).unwrap();
+            let batch = attention(&padded, &real, heads, level).unwrap();
+            let row = batch.get(1).unwrap().narrow(0, 0, n).unwrap();
+            assert_eq!(
+                row.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                "{level:?}"
+            );
+            let padding = batch.get(1).unwrap().narrow(0, n, 12 - n).unwrap();
+            assert_eq!(
+                padding
+                    .abs()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap(),
+                0.0
+            );
         }
     }
 

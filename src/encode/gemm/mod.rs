@@ -21,7 +21,7 @@
 //! products into a saturating i16, exact (2 · 255 · 63 < 2¹⁵), as in ONNX Runtime's
 //! `reduce_range`. Every level uses the same layout and the same quantised values; the integer
 //! sums are exact, and the epilogue, `(sum − 128 · Σw) · (row scale · column scale) + bias`, is
-//! the same float operations everywhere, so int8 output is bit-identical across levels.
+//! the same float operations everywhere, so an int8 product is bit-identical across levels.
 //!
 //! **Determinism.** Every output is one sum over the whole depth, in depth order, by one
 //! micro-kernel: the result of a row depends neither on the number of rows, nor on the thread
