@@ -479,39 +479,21 @@ fn blocks(
 type F32Kernel = unsafe fn(&F32Tile);
 type Int8Kernel = unsafe fn(&Int8Tile);
 
+/// `&[kernel::<1>, kernel::<2>, …]`: one kernel per row count a tile can have.
+macro_rules! per_row_count {
+    ($($kernel:ident)::+; $($rows:literal)*) => {
+        &[$($($kernel)::+::<$rows>),*]
+    };
+}
+
 /// The f32 kernels of `level`, for 1, 2, … up to a full tile of rows.
 fn f32_kernels(level: Level) -> &'static [F32Kernel] {
     match level {
-        Level::Portable => &[
-            portable_f32::<1>,
-            portable_f32::<2>,
-            portable_f32::<3>,
-            portable_f32::<4>,
-        ],
+        Level::Portable => per_row_count!(portable_f32; 1 2 3 4),
         #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => &[
-            x86::f32_avx2::<1>,
-            x86::f32_avx2::<2>,
-            x86::f32_avx2::<3>,
-            x86::f32_avx2::<4>,
-            x86::f32_avx2::<5>,
-            x86::f32_avx2::<6>,
-        ],
+        Level::Avx2 => per_row_count!(x86::f32_avx2; 1 2 3 4 5 6),
         #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => &[
-            x86::f32_avx512::<1>,
-            x86::f32_avx512::<2>,
-            x86::f32_avx512::<3>,
-            x86::f32_avx512::<4>,
-            x86::f32_avx512::<5>,
-            x86::f32_avx512::<6>,
-            x86::f32_avx512::<7>,
-            x86::f32_avx512::<8>,
-            x86::f32_avx512::<9>,
-            x86::f32_avx512::<10>,
-            x86::f32_avx512::<11>,
-            x86::f32_avx512::<12>,
-        ],
+        Level::Avx512 => per_row_count!(x86::f32_avx512; 1 2 3 4 5 6 7 8 9 10 11 12),
         #[cfg(not(target_arch = "x86_64"))]
         Level::Avx2 | Level::Avx512 => unreachable!("x86 levels are never detected elsewhere"),
     }
@@ -520,34 +502,11 @@ fn f32_kernels(level: Level) -> &'static [F32Kernel] {
 /// The int8 kernels of `level`, as [`f32_kernels`].
 fn int8_kernels(level: Level) -> &'static [Int8Kernel] {
     match level {
-        Level::Portable => &[
-            portable_int8::<1>,
-            portable_int8::<2>,
-            portable_int8::<3>,
-            portable_int8::<4>,
-        ],
+        Level::Portable => per_row_count!(portable_int8; 1 2 3 4),
         #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => &[
-            x86::int8_avx2::<1>,
-            x86::int8_avx2::<2>,
-            x86::int8_avx2::<3>,
-            x86::int8_avx2::<4>,
-        ],
+        Level::Avx2 => per_row_count!(x86::int8_avx2; 1 2 3 4),
         #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => &[
-            x86::int8_avx512::<1>,
-            x86::int8_avx512::<2>,
-            x86::int8_avx512::<3>,
-            x86::int8_avx512::<4>,
-            x86::int8_avx512::<5>,
-            x86::int8_avx512::<6>,
-            x86::int8_avx512::<7>,
-            x86::int8_avx512::<8>,
-            x86::int8_avx512::<9>,
-            x86::int8_avx512::<10>,
-            x86::int8_avx512::<11>,
-            x86::int8_avx512::<12>,
-        ],
+        Level::Avx512 => per_row_count!(x86::int8_avx512; 1 2 3 4 5 6 7 8 9 10 11 12),
         #[cfg(not(target_arch = "x86_64"))]
         Level::Avx2 | Level::Avx512 => unreachable!("x86 levels are never detected elsewhere"),
     }
