@@ -481,8 +481,11 @@ type Int8Kernel = unsafe fn(&Int8Tile);
 
 /// `&[kernel::<1>, kernel::<2>, …]`: one kernel per row count a tile can have.
 macro_rules! per_row_count {
-    ($($kernel:ident)::+; $($rows:literal)*) => {
-        &[$($($kernel)::+::<$rows>),*]
+    ($kernel:ident; $($rows:literal)*) => {
+        &[$($kernel::<$rows>),*]
+    };
+    ($module:ident::$kernel:ident; $($rows:literal)*) => {
+        &[$($module::$kernel::<$rows>),*]
     };
 }
 
