@@ -22,8 +22,8 @@ use std::f32::consts::FRAC_1_SQRT_2;
 /// each block of rows they write), vectorised for `level`.
 pub fn gelu_in_place(xs: &mut [f32], level: Level) {
     #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx2 {
-        // SAFETY: the CPU has AVX2 and FMA (`level` is never above the detected one).
+    if Level::capped(level) >= Level::Avx2 {
+        // SAFETY: the CPU has AVX2 and FMA (the level is capped at the detected one).
         return unsafe { gelu_avx2(xs) };
     }
     let _ = level;
@@ -105,8 +105,8 @@ impl CustomOp2 for Attention {
         };
         let qkv = &qkv[q.0..q.1];
         #[cfg(target_arch = "x86_64")]
-        if self.level >= Level::Avx2 {
-            // SAFETY: the CPU has AVX2 and FMA (`level` is never above the detected one).
+        if Level::capped(self.level) >= Level::Avx2 {
+            // SAFETY: the CPU has AVX2 and FMA (the level is capped at the detected one).
             unsafe { attention_avx2(qkv, real, &mut out, problem) };
             return Ok((CpuStorage::F32(out), shape));
         }
@@ -129,45 +129,74 @@ unsafe fn attention_avx2(qkv: &[f32], real: &[u32], out: &mut [f32], shape: Atte
     attend(qkv, real, out, shape)
 }
 
+/// Lanes of the blocks the attention loops keep in registers (one AVX2 vector).
+const LANES: usize = 8;
+
 #[inline(always)]
 fn attend(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
     let AttentionShape { width, heads, head } = shape;
     let hidden = heads * head;
     let scale = 1.0 / (head as f32).sqrt();
-    // Keys transposed ([head][tokens]), so that a query's scores are built 8 keys at a time.
-    let mut keys = vec![0f32; head * width];
-    let mut scores = vec![0f32; width];
+    let stride = width.div_ceil(LANES) * LANES;
+    // Keys transposed ([head][tokens], zero past the real ones), so that a query's scores are
+    // summed LANES keys at a time in registers.
+    let mut keys = vec![0f32; head * stride];
+    let mut scores = vec![0f32; stride];
     for (b, &n) in real.iter().enumerate() {
         let n = (n as usize).min(width);
+        let n_padded = n.div_ceil(LANES) * LANES;
         let rows = &qkv[b * width * 3 * hidden..][..width * 3 * hidden];
         let out = &mut out[b * width * hidden..][..width * hidden];
         for h in 0..heads {
             let column = |token: usize, part: usize| {
                 &rows[token * 3 * hidden + part * hidden + h * head..][..head]
             };
+            keys.fill(0.0);
             for j in 0..n {
                 for (c, &k) in column(j, 1).iter().enumerate() {
-                    keys[c * n + j] = k;
+                    keys[c * n_padded + j] = k;
                 }
             }
             for i in 0..n {
-                let scores = &mut scores[..n];
-                scores.fill(0.0);
-                for (c, &q) in column(i, 0).iter().enumerate() {
-                    let q = q * scale;
-                    for (s, &k) in scores.iter_mut().zip(&keys[c * n..][..n]) {
-                        *s += q * k;
+                let q = column(i, 0);
+                for (block, scores) in scores[..n_padded].chunks_exact_mut(LANES).enumerate() {
+                    let mut acc = [0f32; LANES];
+                    for (c, &q) in q.iter().enumerate() {
+                        let q = q * scale;
+                        let k = &keys[c * n_padded + block * LANES..][..LANES];
+                        for (a, &k) in acc.iter_mut().zip(k) {
+                            *a += q * k;
+                        }
                     }
+                    scores.copy_from_slice(&acc);
                 }
+                let scores = &mut scores[..n];
                 let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
                 for s in scores.iter_mut() {
                     *s = exp(*s - max);
                 }
                 let sum_inverse = 1.0 / scores.iter().sum::<f32>();
+                for s in scores.iter_mut() {
+                    *s *= sum_inverse;
+                }
                 let context = &mut out[i * hidden + h * head..][..head];
+                let mut blocks = context.chunks_exact_mut(LANES);
+                for (block, context) in blocks.by_ref().enumerate() {
+                    let mut acc = [0f32; LANES];
+                    for (j, &p) in scores.iter().enumerate() {
+                        let v = &column(j, 2)[block * LANES..][..LANES];
+                        for (a, &v) in acc.iter_mut().zip(v) {
+                            *a += p * v;
+                        }
+                    }
+                    context.copy_from_slice(&acc);
+                }
+                let done = head - blocks.into_remainder().len();
                 for (j, &p) in scores.iter().enumerate() {
-                    let p = p * sum_inverse;
-                    for (o, &v) in context.iter_mut().zip(column(j, 2)) {
+                    for (o, &v) in out[i * hidden + h * head + done..][..head - done]
+                        .iter_mut()
+                        .zip(&column(j, 2)[done..])
+                    {
                         *o += p * v;
                     }
                 }

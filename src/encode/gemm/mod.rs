@@ -105,7 +105,8 @@ impl Level {
             Level::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
             Level::Avx512 => {
-                is_x86_feature_detected!("avx512f")
+                Level::Avx2.is_supported()
+                    && is_x86_feature_detected!("avx512f")
                     && is_x86_feature_detected!("avx512bw")
                     && is_x86_feature_detected!("avx512vnni")
             }
@@ -202,8 +203,9 @@ pub struct PackedF32 {
 
 impl PackedF32 {
     /// Packs `weight` (`[width, depth]`, row-major: one row per output, as in a PyTorch
-    /// `Linear`) and `bias` (`width`, or zero).
+    /// `Linear`) and `bias` (`width`, or zero). Panics if this CPU lacks `level`.
     pub fn new(level: Level, weight: &[f32], bias: Option<&[f32]>, width: usize) -> PackedF32 {
+        assert!(level.is_supported(), "this CPU lacks {}", level.name());
         let depth = weight.len() / width;
         let nr = level.tile().1;
         let panels_n = width.div_ceil(nr);
@@ -291,6 +293,7 @@ pub struct PackedInt8 {
 impl PackedInt8 {
     /// Quantises and packs `weight` (`[width, depth]`, as [`PackedF32::new`]).
     pub fn new(level: Level, weight: &[f32], bias: Option<&[f32]>, width: usize) -> PackedInt8 {
+        assert!(level.is_supported(), "this CPU lacks {}", level.name());
         let depth = weight.len() / width;
         let nr = level.int8_tile().1;
         let groups = depth.div_ceil(4);
@@ -422,10 +425,11 @@ fn quantise(values: &[f32], limit: f32, q: &mut [i8]) -> f32 {
 /// zeros, and NaN (inverse 0) when a value is not finite, so that the output is NaN as the f32
 /// product's would be.
 fn scale_of(values: &[f32], limit: f32) -> (f32, f32) {
+    // `max` passes over NaN, so NaN is looked for on its own.
     let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
     match max {
+        m if !m.is_finite() || values.iter().any(|v| v.is_nan()) => (f32::NAN, 0.0),
         0.0 => (1.0, 0.0),
-        m if !m.is_finite() => (f32::NAN, 0.0),
         m => (m / limit, limit / m),
     }
 }

@@ -207,6 +207,18 @@ fn a_row_gives_the_same_bits_alone_in_a_batch_and_across_threads() {
 }
 
 #[test]
+fn a_row_with_nan_gives_nan_as_f32_would() {
+    let (depth, width) = (37, 20);
+    let (w, b) = (values(depth * width, 18), values(width, 19));
+    let mut x = values(depth, 20);
+    x[5] = f32::NAN;
+    for level in supported() {
+        let out = PackedInt8::new(level, &w, Some(&b), width).forward(&x, Activation::Identity);
+        assert!(out.iter().all(|v| v.is_nan()), "{level:?}");
+    }
+}
+
+#[test]
 fn an_all_zero_row_gives_the_bias() {
     let (depth, width) = (384, 20);
     let (w, b) = (values(depth * width, 16), values(width, 17));
