@@ -129,22 +129,25 @@ unsafe fn attention_avx2(qkv: &[f32], real: &[u32], out: &mut [f32], shape: Atte
     attend(qkv, real, out, shape)
 }
 
-/// Lanes of the blocks the attention loops keep in registers (one AVX2 vector).
+/// Lanes of the blocks the attention loops keep in registers (one AVX2 vector), and how many
+/// blocks they sum side by side, so that the additions do not wait on one another.
 const LANES: usize = 8;
+const BLOCKS: usize = 4;
+const GROUP: usize = LANES * BLOCKS;
 
 #[inline(always)]
 fn attend(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
     let AttentionShape { width, heads, head } = shape;
     let hidden = heads * head;
     let scale = 1.0 / (head as f32).sqrt();
-    let stride = width.div_ceil(LANES) * LANES;
+    let stride = width.div_ceil(GROUP) * GROUP;
     // Keys transposed ([head][tokens], zero past the real ones), so that a query's scores are
-    // summed LANES keys at a time in registers.
+    // summed GROUP keys at a time in registers.
     let mut keys = vec![0f32; head * stride];
     let mut scores = vec![0f32; stride];
     for (b, &n) in real.iter().enumerate() {
         let n = (n as usize).min(width);
-        let n_padded = n.div_ceil(LANES) * LANES;
+        let n_padded = n.div_ceil(GROUP) * GROUP;
         let rows = &qkv[b * width * 3 * hidden..][..width * 3 * hidden];
         let out = &mut out[b * width * hidden..][..width * hidden];
         for h in 0..heads {
@@ -159,16 +162,18 @@ fn attend(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
             }
             for i in 0..n {
                 let q = column(i, 0);
-                for (block, scores) in scores[..n_padded].chunks_exact_mut(LANES).enumerate() {
-                    let mut acc = [0f32; LANES];
+                for (group, scores) in scores[..n_padded].chunks_exact_mut(GROUP).enumerate() {
+                    let mut acc = [[0f32; LANES]; BLOCKS];
                     for (c, &q) in q.iter().enumerate() {
                         let q = q * scale;
-                        let k = &keys[c * n_padded + block * LANES..][..LANES];
-                        for (a, &k) in acc.iter_mut().zip(k) {
-                            *a += q * k;
+                        let k = &keys[c * n_padded + group * GROUP..][..GROUP];
+                        for (acc, k) in acc.iter_mut().zip(k.chunks_exact(LANES)) {
+                            for (a, &k) in acc.iter_mut().zip(k) {
+                                *a += q * k;
+                            }
                         }
                     }
-                    scores.copy_from_slice(&acc);
+                    scores.copy_from_slice(acc.as_flattened());
                 }
                 let scores = &mut scores[..n];
                 let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
@@ -180,18 +185,20 @@ fn attend(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
                     *s *= sum_inverse;
                 }
                 let context = &mut out[i * hidden + h * head..][..head];
-                let mut blocks = context.chunks_exact_mut(LANES);
-                for (block, context) in blocks.by_ref().enumerate() {
-                    let mut acc = [0f32; LANES];
+                let mut groups = context.chunks_exact_mut(GROUP);
+                for (group, context) in groups.by_ref().enumerate() {
+                    let mut acc = [[0f32; LANES]; BLOCKS];
                     for (j, &p) in scores.iter().enumerate() {
-                        let v = &column(j, 2)[block * LANES..][..LANES];
-                        for (a, &v) in acc.iter_mut().zip(v) {
-                            *a += p * v;
+                        let v = &column(j, 2)[group * GROUP..][..GROUP];
+                        for (acc, v) in acc.iter_mut().zip(v.chunks_exact(LANES)) {
+                            for (a, &v) in acc.iter_mut().zip(v) {
+                                *a += p * v;
+                            }
                         }
                     }
-                    context.copy_from_slice(&acc);
+                    context.copy_from_slice(acc.as_flattened());
                 }
-                let done = head - blocks.into_remainder().len();
+                let done = head - groups.into_remainder().len();
                 for (j, &p) in scores.iter().enumerate() {
                     for (o, &v) in out[i * hidden + h * head + done..][..head - done]
                         .iter_mut()
