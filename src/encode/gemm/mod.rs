@@ -236,42 +236,34 @@ impl PackedF32 {
     /// `x` (`[rows, depth]`, row-major) times the weights, plus the bias, through `activation`:
     /// `[rows, width]`.
     pub fn forward(&self, x: &[f32], activation: Activation) -> Vec<f32> {
-        assert_eq!(
-            x.len() % self.depth,
-            0,
-            "input rows of {} values",
-            self.depth
-        );
         let kernels = f32_kernels(self.level);
         let (depth, nr) = (self.depth, self.level.tile().1);
-        let run = |x: &[f32], out: &mut [f32]| {
-            let rows = x.len() / depth;
-            for (p, panel) in self.panels.chunks_exact(depth * nr).enumerate() {
-                let col = p * nr;
-                let cols = nr.min(self.width - col);
-                for (r, &kernel) in row_tiles(rows, kernels.len(), kernels) {
-                    let tile = F32Tile {
-                        a: x[r * depth..].as_ptr(),
-                        lda: depth,
-                        depth,
-                        b: panel.as_ptr(),
-                        bias: self.bias[col..].as_ptr(),
-                        c: out[r * self.width + col..].as_mut_ptr(),
-                        ldc: self.width,
-                        cols,
-                    };
-                    // SAFETY: `kernels` is for a level this CPU has (checked at packing), and the
-                    // tile's pointers cover its rows of `x` and `out` and one whole panel.
-                    unsafe { kernel(&tile) };
-                }
-            }
-            if activation == Activation::Gelu {
-                kernels::gelu_in_place(out, self.level);
-            }
+        let walk = Walk {
+            depth,
+            width: self.width,
+            tile: self.level.tile(),
+            level: self.level,
+            activation,
         };
-        let mut out = vec![0f32; x.len() / depth * self.width];
-        blocks(x, depth, &mut out, self.width, self.level.tile().0, run);
-        out
+        walk.run(
+            x,
+            |_| (),
+            |_, x, at, out| {
+                let tile = F32Tile {
+                    a: x[at.row * depth..].as_ptr(),
+                    lda: depth,
+                    depth,
+                    b: self.panels[at.col / nr * depth * nr..].as_ptr(),
+                    bias: self.bias[at.col..].as_ptr(),
+                    c: out[at.row * self.width + at.col..].as_mut_ptr(),
+                    ldc: self.width,
+                    cols: at.cols,
+                };
+                // SAFETY: `kernels` is for a level this CPU has (checked at packing), and the tile's
+                // pointers cover its rows of `x` and `out` and one whole panel.
+                unsafe { kernels[at.rows - 1](&tile) };
+            },
+        )
     }
 }
 
@@ -331,55 +323,36 @@ impl PackedInt8 {
 
     /// As [`PackedF32::forward`], with each row of `x` quantised to int8 first.
     pub fn forward(&self, x: &[f32], activation: Activation) -> Vec<f32> {
-        assert_eq!(
-            x.len() % self.depth,
-            0,
-            "input rows of {} values",
-            self.depth
-        );
         let kernels = int8_kernels(self.level);
         let (depth, nr) = (self.depth, self.level.int8_tile().1);
         let groups = depth.div_ceil(4);
-        let run = |x: &[f32], out: &mut [f32]| {
-            let rows = x.len() / depth;
-            let (a, row_scales) = self.quantise_rows(x, groups);
-            for (p, panel) in self.panels.chunks_exact(groups * nr * 4).enumerate() {
-                let col = p * nr;
-                let cols = nr.min(self.width - col);
-                for (r, &kernel) in row_tiles(rows, kernels.len(), kernels) {
-                    let tile = Int8Tile {
-                        a: a[r * groups..].as_ptr(),
-                        lda: groups,
-                        groups,
-                        b: panel.as_ptr(),
-                        c: out[r * self.width + col..].as_mut_ptr(),
-                        ldc: self.width,
-                        cols,
-                        epilogue: Int8Epilogue {
-                            offsets: self.offsets[col..].as_ptr(),
-                            scales: self.scales[col..].as_ptr(),
-                            bias: self.bias[col..].as_ptr(),
-                            row_scales: row_scales[r..].as_ptr(),
-                        },
-                    };
-                    // SAFETY: as in `PackedF32::forward`.
-                    unsafe { kernel(&tile) };
-                }
-            }
-            if activation == Activation::Gelu {
-                kernels::gelu_in_place(out, self.level);
-            }
-        };
-        let mut out = vec![0f32; x.len() / depth * self.width];
-        blocks(
-            x,
+        let walk = Walk {
             depth,
-            &mut out,
-            self.width,
-            self.level.int8_tile().0,
-            run,
-        );
-        out
+            width: self.width,
+            tile: self.level.int8_tile(),
+            level: self.level,
+            activation,
+        };
+        let quantise = |x: &[f32]| self.quantise_rows(x, groups);
+        walk.run(x, quantise, |(a, row_scales), _, at, out| {
+            let tile = Int8Tile {
+                a: a[at.row * groups..].as_ptr(),
+                lda: groups,
+                groups,
+                b: self.panels[at.col / nr * groups * nr * 4..].as_ptr(),
+                c: out[at.row * self.width + at.col..].as_mut_ptr(),
+                ldc: self.width,
+                cols: at.cols,
+                epilogue: Int8Epilogue {
+                    offsets: self.offsets[at.col..].as_ptr(),
+                    scales: self.scales[at.col..].as_ptr(),
+                    bias: self.bias[at.col..].as_ptr(),
+                    row_scales: row_scales[at.row..].as_ptr(),
+                },
+            };
+            // SAFETY: as in `PackedF32::forward`.
+            unsafe { kernels[at.rows - 1](&tile) };
+        })
     }
 
     /// Rows of `x` quantised, offset to u8 and grouped (`groups` groups of 4 per row), and their
@@ -463,33 +436,74 @@ fn padded_bias(bias: Option<&[f32]>, width: usize, padded: usize) -> Vec<f32> {
     out
 }
 
-/// Splits `rows` into tiles of at most `mr` rows: (first row, kernel for that many rows).
-fn row_tiles<K>(rows: usize, mr: usize, kernels: &[K]) -> impl Iterator<Item = (usize, &K)> {
-    (0..rows)
-        .step_by(mr)
-        .map(move |r| (r, &kernels[mr.min(rows - r) - 1]))
+/// Where one micro-kernel call writes: `rows` rows from `row` of a block of rows, `cols`
+/// columns from `col` (the panel `col / tile width`).
+#[derive(Clone, Copy)]
+struct At {
+    row: usize,
+    rows: usize,
+    col: usize,
+    cols: usize,
 }
 
-/// Runs `run(rows of x, rows of out)` over blocks of rows: one after another on a rayon pool
-/// thread, spread over the pool otherwise.
-fn blocks(
-    x: &[f32],
+/// The walk both products share over `x` (`[rows, depth]`) and the output (`[rows, width]`).
+struct Walk {
     depth: usize,
-    out: &mut [f32],
     width: usize,
-    tile_rows: usize,
-    run: impl Fn(&[f32], &mut [f32]) + Sync,
-) {
-    // Rows per block: the block of `x` stays in the L2 cache while every panel passes over it.
-    let rows = 8 * tile_rows;
-    if rayon::current_thread_index().is_some() || x.len() <= rows * depth {
-        for (x, out) in x.chunks(rows * depth).zip(out.chunks_mut(rows * width)) {
-            run(x, out);
+    /// Rows and columns of the micro-kernel's tile.
+    tile: (usize, usize),
+    level: Level,
+    activation: Activation,
+}
+
+impl Walk {
+    /// Splits the rows into blocks that stay in the L2 cache while every panel passes over
+    /// them (8 tiles high), one after another on a rayon pool thread and spread over the pool
+    /// otherwise. Per block: `prepare(block of x)`, then `tile(prepared, block of x, At, block
+    /// of out)` for every panel and every tile of rows, then the activation.
+    fn run<P>(
+        &self,
+        x: &[f32],
+        prepare: impl Fn(&[f32]) -> P + Sync,
+        tile: impl Fn(&P, &[f32], At, &mut [f32]) + Sync,
+    ) -> Vec<f32> {
+        let (depth, width, (mr, nr)) = (self.depth, self.width, self.tile);
+        assert_eq!(x.len() % depth, 0, "input rows of {depth} values");
+        let block = |x: &[f32], out: &mut [f32]| {
+            let rows = x.len() / depth;
+            let prepared = prepare(x);
+            for col in (0..width).step_by(nr) {
+                for row in (0..rows).step_by(mr) {
+                    let (rows, cols) = (mr.min(rows - row), nr.min(width - col));
+                    tile(
+                        &prepared,
+                        x,
+                        At {
+                            row,
+                            rows,
+                            col,
+                            cols,
+                        },
+                        out,
+                    );
+                }
+            }
+            if self.activation == Activation::Gelu {
+                kernels::gelu_in_place(out, self.level);
+            }
+        };
+        let mut out = vec![0f32; x.len() / depth * width];
+        let rows = 8 * mr;
+        if rayon::current_thread_index().is_some() || x.len() <= rows * depth {
+            for (x, out) in x.chunks(rows * depth).zip(out.chunks_mut(rows * width)) {
+                block(x, out);
+            }
+        } else {
+            x.par_chunks(rows * depth)
+                .zip(out.par_chunks_mut(rows * width))
+                .for_each(|(x, out)| block(x, out));
         }
-    } else {
-        x.par_chunks(rows * depth)
-            .zip(out.par_chunks_mut(rows * width))
-            .for_each(|(x, out)| run(x, out));
+        out
     }
 }
 
