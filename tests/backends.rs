@@ -85,10 +85,10 @@ fn unknown_backend_names_list_the_known_ones() {
     }
 }
 
-/// Every sentence and title of the samples, as the encoder sees them.
-fn sample_sequences(model: &ModelDir) -> Vec<Tokens> {
+/// Every sentence and title of the mined samples, as the encoder sees them.
+fn sample_sequences(model: &ModelDir, samples: &[MinedArticle]) -> Vec<Tokens> {
     let tokenizer = model.tokenizer(256).unwrap();
-    mine_samples(Backend::Candle)
+    samples
         .iter()
         .flat_map(|a| {
             let title = a.title.iter().map(|t| t.text.clone());
@@ -125,16 +125,14 @@ fn embeddings(backend: Backend, sequences: &[Tokens]) -> Array2<f32> {
 /// same macro-F1 to within 0.003 (docs/benchmarks.md).
 #[test]
 fn candle_int8_stays_close_to_candle() {
-    let sequences = sample_sequences(&ModelDir::new(model_dir()));
+    let f32_samples = mine_samples(Backend::Candle);
+    let sequences = sample_sequences(&ModelDir::new(model_dir()), &f32_samples);
     let f32s = embeddings(Backend::Candle, &sequences);
     let int8 = embeddings(Backend::CandleInt8, &sequences);
     let worst = (&f32s - &int8).fold(0f32, |m, d| m.max(d.abs()));
     eprintln!("candle-int8: largest embedding difference {worst}");
     assert!(worst <= 0.05, "largest embedding difference {worst}");
-    let (max_diff, agreement) = compare(
-        &mine_samples(Backend::Candle),
-        &mine_samples(Backend::CandleInt8),
-    );
+    let (max_diff, agreement) = compare(&f32_samples, &mine_samples(Backend::CandleInt8));
     eprintln!("candle-int8: largest score difference {max_diff}, label agreement {agreement}");
     assert!(max_diff <= 0.1, "largest score difference {max_diff}");
     assert!(agreement >= 0.96, "label agreement {agreement}");

@@ -225,10 +225,6 @@ impl PackedF32 {
         }
     }
 
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
     pub fn width(&self) -> usize {
         self.width
     }
@@ -311,10 +307,6 @@ impl PackedInt8 {
             scales,
             bias: padded_bias(bias, width, padded),
         }
-    }
-
-    pub fn depth(&self) -> usize {
-        self.depth
     }
 
     pub fn width(&self) -> usize {
