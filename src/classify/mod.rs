@@ -45,6 +45,7 @@ pub enum Domain {
 
 impl Domain {
     pub const COUNT: usize = 3;
+    pub const ALL: [Domain; Domain::COUNT] = [Domain::News, Domain::Comment, Domain::Encyclopedia];
 
     /// The domain of a dataset `source`.
     pub fn of_source(source: &str) -> Domain {

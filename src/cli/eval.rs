@@ -7,6 +7,7 @@ use argmine::model::Model;
 use argmine::segment::SrxSegmenter;
 use argmine::train::datasets::{Row, Split};
 use argmine::train::evaluate::{self, Task};
+use argmine::{Pipeline, PipelineOptions};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -80,16 +81,21 @@ fn segment(args: &EvalArgs) -> Result<()> {
 
 fn links(args: &EvalArgs) -> Result<()> {
     let (model, rows) = model_and_rows(args)?;
-    let results = evaluate::links(&model, &rows)?;
+    let pipeline = Pipeline::new(model, PipelineOptions::default())?;
+    let results = evaluate::links(&pipeline, &rows)?;
     if args.json {
         return print_json(&results);
     }
     for (source, r) in &results {
-        let m = &r.metrics;
-        println!(
-            "{source}: links precision {:.4}, recall {:.4}, F1 {:.4} ({} gold, {} predicted, {} correct; {} documents)",
-            m.precision, m.recall, m.f1, m.gold, m.predicted, m.correct, r.documents
-        );
+        for (what, m) in [
+            ("gold units and thesis", &r.metrics),
+            ("mined end to end", &r.end_to_end),
+        ] {
+            println!(
+                "{source}: links ({what}) precision {:.4}, recall {:.4}, F1 {:.4} ({} gold, {} predicted, {} correct; {} documents)",
+                m.precision, m.recall, m.f1, m.gold, m.predicted, m.correct, r.documents
+            );
+        }
     }
     Ok(())
 }

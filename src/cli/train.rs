@@ -75,19 +75,23 @@ pub struct TrainArgs {
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Base model directory (config.json, tokenizer.json, model.safetensors).
-    #[arg(long, required_unless_present_any = ["graph_only", "thesis_only"])]
+    #[arg(long, required_unless_present_any = ["graph_only", "thesis_only", "thresholds_only"])]
     pub base: Option<PathBuf>,
     /// Where to write the trained model.
     #[arg(long)]
     pub out: PathBuf,
     /// Retrain only the link and thesis scorers of the model in `--out`, keeping its encoder
     /// and head.
-    #[arg(long, conflicts_with = "thesis_only")]
+    #[arg(long, conflicts_with_all = ["thesis_only", "thresholds_only"])]
     pub graph_only: bool,
     /// Refit only the thesis scorer of the model in `--out`, keeping its encoder, head and
     /// link scorer.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "thresholds_only")]
     pub thesis_only: bool,
+    /// Choose only the link thresholds of the model in `--out` on dev, keeping everything
+    /// else.
+    #[arg(long)]
+    pub thresholds_only: bool,
     #[arg(long, default_value = "argmine-minilm")]
     pub name: String,
     /// Fine-tuning epochs (early stopping may end sooner).
@@ -113,6 +117,8 @@ impl TrainArgs {
     fn refit(&self) -> Option<GraphRefit> {
         if self.thesis_only {
             Some(GraphRefit::Thesis)
+        } else if self.thresholds_only {
+            Some(GraphRefit::Thresholds)
         } else if self.graph_only {
             Some(GraphRefit::LinksAndThesis)
         } else {
@@ -159,7 +165,7 @@ pub fn run(args: TrainArgs) -> Result<i32> {
             &mut progress,
         )?;
         bar.finish_and_clear();
-        eprintln!("graph scorers retrained in {}", args.out.display());
+        eprintln!("graph scorers refitted in {}", args.out.display());
         return Ok(EXIT_OK);
     }
     let base = args.base.context("--base is required")?;

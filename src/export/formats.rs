@@ -106,14 +106,21 @@ fn pretty(v: &Value) -> String {
     s
 }
 
-/// The sentences in the graph (the thesis and every edge's ends), in text order.
+/// The sentences in the graph, in text order: every claim, evidence and recommendation outside
+/// boilerplate, attached by an edge or not, and the thesis and every edge's ends.
 pub fn graph_sentences(article: &MinedArticle) -> Vec<&Sentence> {
+    let units = article
+        .sentences
+        .iter()
+        .filter(|s| !s.boilerplate && s.label.is_argumentative())
+        .map(|s| s.index);
     let mut indices: Vec<usize> = article
         .graph
         .edges
         .iter()
         .flat_map(|e| [e.source, e.target])
         .chain(article.graph.thesis)
+        .chain(units)
         .filter(|&i| i < article.sentences.len())
         .collect();
     indices.sort_unstable();

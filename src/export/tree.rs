@@ -154,6 +154,25 @@ pub fn render_tree(article: &MinedArticle, style: TreeStyle) -> String {
     out.push_str(&render_subtree(
         article, style, &children, &mut seen, thesis, "",
     ));
+    // argumentative sentences left unattached, each with what hangs under it
+    let unattached: Vec<usize> = (0..article.sentences.len())
+        .filter(|&i| {
+            let s = &article.sentences[i];
+            !seen[i]
+                && !s.boilerplate
+                && s.label.is_argumentative()
+                && !article.graph.edges.iter().any(|e| e.source == i)
+        })
+        .collect();
+    if !unattached.is_empty() {
+        out.push_str("not attached to the thesis:\n");
+    }
+    for i in unattached {
+        seen[i] = true;
+        let s = &article.sentences[i];
+        node(&mut out, style, "", "", &tag(s, ""), s.label, &s.text);
+        out.push_str(&render_subtree(article, style, &children, &mut seen, i, ""));
+    }
     out
 }
 
@@ -293,5 +312,51 @@ mod tests {
             },
         );
         assert!(coloured.contains("\x1b[1;34m"));
+    }
+
+    #[test]
+    fn unattached_sentences_are_listed_after_the_tree_with_their_own_children() {
+        let article = MinedArticle {
+            id: "a".into(),
+            title: None,
+            sentences: vec![
+                sentence(0, Label::Claim, "The thesis."),
+                sentence(1, Label::Claim, "A side claim."),
+                sentence(2, Label::Evidence, "Evidence for the side claim."),
+                sentence(3, Label::Other, "Background."),
+            ],
+            graph: ArgumentGraph {
+                thesis: Some(0),
+                thesis_confidence: Some(0.8),
+                edges: vec![Edge {
+                    source: 2,
+                    target: 1,
+                    relation: Relation::Support,
+                    confidence: 0.6,
+                }],
+            },
+            model: ModelInfo {
+                name: "m".into(),
+                revision: "r".into(),
+            },
+            meta: Default::default(),
+        };
+        let style = TreeStyle {
+            width: 80,
+            colour: false,
+        };
+        let lines: Vec<String> = render_tree(&article, style)
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            lines[1..],
+            [
+                "THESIS 0.80 [claim 0.90] The thesis.",
+                "not attached to the thesis:",
+                "[claim 0.90] A side claim.",
+                "└─ +support 0.60 [evidence 0.90] Evidence for the side claim.",
+            ]
+        );
     }
 }

@@ -7,10 +7,12 @@ use super::graph::{self, Doc, Embedded, ThesisMetrics};
 use super::metrics::{self, BoundaryMetrics, LinkMetrics, Metrics};
 use crate::choice::{choice_traits, Choice};
 use crate::error::{Error, Result};
+use crate::ingest::Ingested;
 use crate::model::{Classifier, Model};
+use crate::pipeline::Pipeline;
 use crate::segment::Segmenter;
-use crate::types::{Label, Scores};
-use std::collections::BTreeMap;
+use crate::types::{Article, Label, Record, Scores};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 /// What `argmine eval` measures.
@@ -39,7 +41,9 @@ impl Choice for Task {
         match self {
             Task::Classify => "sentence labels: per-class P/R/F1, macro-F1, confusion matrix, ECE",
             Task::Segment => "sentence boundaries against the gold sentences of written articles",
-            Task::Links => "support/attack links between the gold argumentative units: P/R/F1",
+            Task::Links => {
+                "support/attack links: P/R/F1 between the gold units, and of the graphs mined from the text"
+            }
             Task::Thesis => "thesis accuracy on the documents with a gold thesis",
         }
     }
@@ -102,23 +106,102 @@ pub fn classification(model: &Classifier, rows: &[Row]) -> Result<BTreeMap<Strin
 /// Link metrics of one source.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SourceLinks {
+    /// With the gold argumentative units as nodes and the gold thesis as root.
     #[serde(flatten)]
     pub metrics: LinkMetrics,
+    /// Of the graphs that mining builds from each document's text ([`mined_links`]).
+    pub end_to_end: LinkMetrics,
     /// Documents of the source in the split.
     #[serde(skip)]
     pub documents: usize,
 }
 
-/// Link metrics at the model's threshold, per source with gold links.
-pub fn links(model: &Model, rows: &[Row]) -> Result<BTreeMap<String, SourceLinks>> {
+/// Link metrics at the model's thresholds, per source with gold links.
+pub fn links(pipeline: &Pipeline, rows: &[Row]) -> Result<BTreeMap<String, SourceLinks>> {
+    let model = pipeline.model();
     let links = &model.graph.links;
     per_source(model, rows, |data, docs| {
-        let m = graph::evaluate_links(links, data, docs, &[links.threshold])?.remove(0);
-        Ok((m.gold > 0).then_some(SourceLinks {
+        let m = graph::evaluate_links(links, data, docs, &[links.thresholds])?.remove(0);
+        if m.gold == 0 {
+            return Ok(None);
+        }
+        Ok(Some(SourceLinks {
             metrics: m,
+            end_to_end: mined_links(pipeline, rows, docs),
             documents: docs.len(),
         }))
     })
+}
+
+/// Link metrics of the graphs that mining builds: each document's rows joined by spaces into
+/// one text (with its title), mined by `pipeline` as any article, and every mined sentence
+/// taken for the row it overlaps most. A predicted edge is right where the gold links those
+/// two rows; an article that fails to mine predicts nothing.
+pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> LinkMetrics {
+    let mut m = LinkMetrics::default();
+    for chunk in docs.chunks(pipeline.options().chunk_articles) {
+        // each row's code-point range in its document's text
+        let mut ranges: Vec<Vec<(usize, usize)>> = Vec::with_capacity(chunk.len());
+        let articles: Vec<Ingested> = chunk
+            .iter()
+            .map(|doc| {
+                let mut text = String::new();
+                let mut doc_ranges = Vec::with_capacity(doc.rows.len());
+                let mut at = 0;
+                for &i in &doc.rows {
+                    if !text.is_empty() {
+                        text.push(' ');
+                        at += 1;
+                    }
+                    let len = rows[i].text.chars().count();
+                    text.push_str(&rows[i].text);
+                    doc_ranges.push((at, at + len));
+                    at += len;
+                }
+                ranges.push(doc_ranges);
+                Ok(Article {
+                    id: doc.doc_id.clone(),
+                    title: doc.title.clone(),
+                    text,
+                    meta: Default::default(),
+                })
+            })
+            .collect();
+        for ((doc, doc_ranges), record) in
+            chunk.iter().zip(&ranges).zip(pipeline.mine_chunk(articles))
+        {
+            let gold = graph::gold_links(rows, &doc.rows);
+            let Record::Mined(mined) = record else {
+                m.add(gold.len(), 0, 0);
+                continue;
+            };
+            // the row a mined sentence stands for: the one it overlaps most
+            let row_of = |sentence: usize| {
+                let s = &mined.sentences[sentence];
+                (0..doc_ranges.len())
+                    .map(|k| {
+                        let (start, end) = doc_ranges[k];
+                        (end.min(s.end).saturating_sub(start.max(s.start)), k)
+                    })
+                    .filter(|&(overlap, _)| overlap > 0)
+                    .max_by_key(|&(overlap, k)| (overlap, std::cmp::Reverse(k)))
+                    .map(|(_, k)| doc.rows[k])
+            };
+            let predicted: HashSet<(usize, usize)> = mined
+                .graph
+                .edges
+                .iter()
+                .filter_map(|e| Some((row_of(e.source)?, row_of(e.target)?)))
+                .filter(|(a, b)| a != b)
+                .collect();
+            m.add(
+                gold.len(),
+                predicted.len(),
+                predicted.intersection(&gold).count(),
+            );
+        }
+    }
+    m
 }
 
 /// Thesis accuracy, per source with gold theses.

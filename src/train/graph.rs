@@ -8,8 +8,9 @@
 //!   (as in inference, [`candidate_pairs`]) is an example labelled support, attack or none. In
 //!   IBM documents only evidence is a source, since IBM's claims back the debate topic, which is
 //!   not a sentence of the article. Unweighted cross-entropy, so the probabilities stay
-//!   calibrated for the decoder's "more likely than not" rule; AdamW; early stopping on the
-//!   dev link F1 after decoding.
+//!   calibrated for the decoder; AdamW; early stopping on the dev link F1 after decoding, with
+//!   each domain's link threshold (below which a unit stays unattached) chosen on its own dev
+//!   documents ([`choose_thresholds`], which can also run alone on a trained scorer).
 //! - **Thesis.** Nodes are the units the classifier labels argumentative, as at inference; the
 //!   candidates and their features come from [`LinkScorer::thesis_step`], as at inference. A conditional logit is fitted
 //!   by gradient descent on the news-written train documents whose gold thesis is a candidate,
@@ -26,7 +27,7 @@ use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
 use crate::graph::features::{DocShape, Unit, THESIS_FEATURE_NAMES};
 use crate::graph::{
-    candidate_pairs, units_of, GraphModel, LinkConfig, LinkScorer, Root, ThesisScorer,
+    candidate_pairs, units_of, GraphModel, LinkConfig, LinkScorer, ThesisScorer, Thresholds,
 };
 use crate::types::{Label, Relation, Scores};
 use candle_core::{DType, Device, Tensor};
@@ -274,14 +275,36 @@ fn acceptable_theses(rows: &[Row], doc: &Doc) -> Vec<usize> {
         .collect()
 }
 
-/// Link precision, recall and F1 on the documents, with the gold argumentative units as nodes,
-/// for each of `thresholds`. Documents with a gold thesis are decoded as a tree rooted at it,
-/// others as a forest.
+/// The gold links `(source, target)` among the rows `members`.
+pub fn gold_links(rows: &[Row], members: &[usize]) -> HashSet<(usize, usize)> {
+    let mut gold = HashSet::new();
+    for &a in members {
+        for &b in members {
+            if a != b && gold_relation(&rows[a], &rows[b]).is_some() {
+                gold.insert((a, b));
+            }
+        }
+    }
+    gold
+}
+
+/// The rows of a document that the classifier labels argumentative: the nodes at inference.
+fn predicted_nodes(data: &Embedded, doc: &Doc) -> Vec<usize> {
+    doc.rows
+        .iter()
+        .copied()
+        .filter(|&i| data.scores[i].best().0.is_argumentative())
+        .collect()
+}
+
+/// Link precision, recall and F1 on the documents, with the gold argumentative units as nodes
+/// and the gold thesis (where there is one) as the root, for each of `thresholds` (each
+/// document decoded at its domain's).
 pub fn evaluate_links(
     links: &LinkScorer,
     data: &Embedded,
     docs: &[&Doc],
-    thresholds: &[f32],
+    thresholds: &[Thresholds],
 ) -> Result<Vec<LinkMetrics>> {
     let mut metrics = vec![LinkMetrics::default(); thresholds.len()];
     for doc in docs {
@@ -290,18 +313,17 @@ pub fn evaluate_links(
         let thesis = gold_thesis(data.rows, doc).and_then(|t| nodes.iter().position(|&i| i == t));
         let pairs = candidate_pairs(&units);
         let probs = links.score(&units, doc.shape(), &pairs)?;
-        let mut gold = HashSet::new();
-        for &a in &nodes {
-            for &b in &nodes {
-                if a != b && gold_relation(&data.rows[a], &data.rows[b]).is_some() {
-                    gold.insert((a, b));
-                }
-            }
-        }
-        for (m, &threshold) in metrics.iter_mut().zip(thresholds) {
-            let root = thesis.map_or(Root::Virtual { threshold }, Root::Unit);
+        let gold = gold_links(data.rows, &nodes);
+        for (m, threshold) in metrics.iter_mut().zip(thresholds) {
             let predicted: HashSet<(usize, usize)> = links
-                .link_tree(&units, doc.shape(), pairs.clone(), probs.clone(), root)?
+                .link_tree(
+                    &units,
+                    doc.shape(),
+                    pairs.clone(),
+                    probs.clone(),
+                    thesis,
+                    threshold.of(doc.shape().domain),
+                )?
                 .into_iter()
                 .map(|(a, b, ..)| (nodes[a], nodes[b]))
                 .collect();
@@ -316,24 +338,89 @@ pub fn evaluate_links(
 }
 
 /// The link F1 that training selects on: the mean over the head's selection groups (real news,
-/// comments; [`selection_group`]) of each group's mean F1 over its sources, at threshold `k`;
-/// without either group, the mean over every source.
-fn selection_f1(by_source: &BTreeMap<String, Vec<LinkMetrics>>, k: usize) -> f64 {
-    let mut groups: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for (source, m) in by_source {
+/// comments; [`selection_group`]) of each group's mean F1 over its sources; without either
+/// group, the mean over every source.
+fn selection_f1<'a>(f1_by_source: impl IntoIterator<Item = (&'a str, f64)>) -> f64 {
+    let (mut groups, mut all): (BTreeMap<&str, Vec<f64>>, Vec<f64>) = Default::default();
+    for (source, f1) in f1_by_source {
         if let Some(group) = selection_group(source) {
-            groups.entry(group).or_default().push(m[k].f1);
+            groups.entry(group).or_default().push(f1);
         }
+        all.push(f1);
     }
     if groups.is_empty() {
-        groups.insert("all", by_source.values().map(|m| m[k].f1).collect());
+        groups.insert("all", all);
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     groups.values().map(|v| mean(v)).sum::<f64>() / groups.len() as f64
 }
 
-/// Thresholds tried for [`LinkConfig::threshold`].
-const THRESHOLDS: [f32; 9] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
+/// Thresholds tried for each domain of [`Thresholds`]; 0 attaches every unit that has a
+/// candidate link.
+const THRESHOLDS: [f32; 12] = [
+    0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5,
+];
+
+/// The link thresholds chosen on dev, with what they reached.
+pub struct ThresholdChoice {
+    pub thresholds: Thresholds,
+    /// The selection F1 ([`selection_f1`]) at those thresholds.
+    pub score: f64,
+    /// Per source with gold links.
+    pub dev: BTreeMap<String, LinkMetrics>,
+}
+
+/// For each domain, the threshold of [`THRESHOLDS`] with the best selection F1 of `links` on
+/// that domain's `dev` documents (the first of equals); a domain without dev links takes the
+/// best over all of them.
+pub fn choose_thresholds(
+    links: &LinkScorer,
+    data: &Embedded,
+    dev: &[&Doc],
+) -> Result<ThresholdChoice> {
+    let mut per_source: BTreeMap<&str, Vec<&Doc>> = BTreeMap::new();
+    for &d in dev {
+        per_source.entry(d.source.as_str()).or_default().push(d);
+    }
+    let candidates = THRESHOLDS.map(Thresholds::uniform);
+    // sources without gold links do not count
+    let mut by_source: BTreeMap<&str, Vec<LinkMetrics>> = BTreeMap::new();
+    for (source, docs) in per_source {
+        let m = evaluate_links(links, data, &docs, &candidates)?;
+        if m[0].gold > 0 {
+            by_source.insert(source, m);
+        }
+    }
+    let best = |in_domain: &dyn Fn(&str) -> bool| {
+        let score = |k: usize| {
+            selection_f1(
+                by_source
+                    .iter()
+                    .filter(|(s, _)| in_domain(s))
+                    .map(|(s, m)| (*s, m[k].f1)),
+            )
+        };
+        (0..THRESHOLDS.len()).fold(0, |b, k| if score(k) > score(b) { k } else { b })
+    };
+    let overall = best(&|_| true);
+    let mut chosen = [overall; Domain::COUNT];
+    let mut thresholds = Thresholds::default();
+    for (k, domain) in chosen.iter_mut().zip(Domain::ALL) {
+        if by_source.keys().any(|s| Domain::of_source(s) == domain) {
+            *k = best(&|s| Domain::of_source(s) == domain);
+        }
+        thresholds.set(domain, THRESHOLDS[*k]);
+    }
+    let at = |source: &str| chosen[Domain::of_source(source) as usize];
+    Ok(ThresholdChoice {
+        thresholds,
+        score: selection_f1(by_source.iter().map(|(s, m)| (*s, m[at(s)].f1))),
+        dev: by_source
+            .iter()
+            .map(|(s, m)| (s.to_string(), m[at(s)].clone()))
+            .collect(),
+    })
+}
 
 /// A document's thesis candidates and which of them the gold accepts.
 struct ThesisProblem {
@@ -356,12 +443,7 @@ fn thesis_problem(
         return Ok(None);
     };
     let accepted = acceptable_theses(data.rows, doc);
-    let nodes: Vec<usize> = doc
-        .rows
-        .iter()
-        .copied()
-        .filter(|&i| data.scores[i].best().0.is_argumentative())
-        .collect();
+    let nodes = predicted_nodes(data, doc);
     let units = data.units(&nodes);
     let step = scorer.thesis_step(&units, doc.shape(), data.title(doc))?;
     let candidate_row = |k: usize| nodes[step.candidates[k]];
@@ -510,17 +592,13 @@ fn train_links(
     let mut config = LinkConfig {
         input: data.embeddings.hidden_size(),
         hidden: settings.hidden,
-        threshold: 0.5,
+        thresholds: Thresholds::default(),
     };
     let vars = VarMap::new();
     let scorer = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
     let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
     let mut rng = Rng::new(settings.seed);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut per_source: BTreeMap<String, Vec<&Doc>> = BTreeMap::new();
-    for d in &dev {
-        per_source.entry(d.source.clone()).or_default().push(d);
-    }
     let stopping = Stopping {
         epochs: settings.epochs,
         patience: settings.patience,
@@ -542,42 +620,29 @@ fn train_links(
             loss_sum += l as f64 * batch.len() as f64;
             progress(((b + 1) * settings.batch_size).min(n), n, l);
         }
-        // per source and threshold; sources without gold links do not count
-        let mut by_source = BTreeMap::new();
-        for (source, docs) in &per_source {
-            let m = evaluate_links(&scorer, data, docs, &THRESHOLDS)?;
-            if m[0].gold > 0 {
-                by_source.insert(source.clone(), m);
-            }
-        }
-        let mean_f1 = |k: usize| selection_f1(&by_source, k);
-        let k = (0..THRESHOLDS.len()).fold(0, |b, k| if mean_f1(k) > mean_f1(b) { k } else { b });
-        let score = mean_f1(k);
-        let threshold = THRESHOLDS[k];
-        let dev_links: BTreeMap<String, LinkMetrics> = by_source
-            .into_iter()
-            .map(|(s, m)| (s, m[k].clone()))
-            .collect();
+        let choice = choose_thresholds(&scorer, data, &dev)?;
         log(&format!(
-            "links epoch {:>2}: train loss {:.4}, dev F1 {score:.4} at threshold {threshold} {:?}",
+            "links epoch {:>2}: train loss {:.4}, dev F1 {:.4} at thresholds {:?} {:?}",
             epoch + 1,
             loss_sum / n.max(1) as f64,
-            dev_links
+            choice.score,
+            choice.thresholds,
+            choice
+                .dev
                 .iter()
                 .map(|(k, v)| (k, (v.f1 * 1e4).round() / 1e4))
                 .collect::<Vec<_>>()
         ));
-        Ok((score, (threshold, dev_links)))
+        Ok((choice.score, choice))
     })?;
-    let (threshold, dev_links) = best.outcome;
-    config.threshold = threshold;
+    config.thresholds = best.outcome.thresholds;
     let epochs_run = best.epochs_run;
     let scorer = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
     let report = LinkReport {
         train_pairs: n,
         train_links: (counts[1] + counts[2]) as usize,
         epochs: epochs_run,
-        dev: dev_links,
+        dev: best.outcome.dev,
         minutes: started.elapsed().as_secs_f64() / 60.0,
     };
     Ok((scorer, config, vars, report))

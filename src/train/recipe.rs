@@ -214,6 +214,9 @@ pub enum GraphRefit {
     LinksAndThesis,
     /// Only the thesis scorer, on the model's link scorer (whose weights stay as they are).
     Thesis,
+    /// Only the link thresholds, chosen on dev for the model's link scorer (whose weights
+    /// stay as they are).
+    Thresholds,
 }
 
 /// Retrains the graph components of the model in `dir` on the train and dev splits of `data`,
@@ -236,30 +239,40 @@ pub fn retrain_graph(
     )?;
     let embedded = graph::Embedded::new(&rows, emb, &model.head)?;
     let mut meta = model.meta.clone();
-    meta.graph = Some(match (refit, &model.meta.graph) {
-        (GraphRefit::Thesis, Some(graph_meta)) => {
-            let links = dir.links(&graph_meta.link)?;
-            let (thesis, thesis_report) =
-                graph::fit_thesis_scorer(&links, &embedded, settings, log)?;
-            let mut report: GraphReport = dir.read_report(Report::Graph)?;
-            report.settings.thesis_l2 = settings.thesis_l2.clone();
-            report.thesis = thesis_report;
-            dir.write_report(Report::Graph, &report)?;
-            GraphMeta {
-                link: graph_meta.link.clone(),
-                thesis,
-            }
+    let (refit, graph_meta) = match (refit, &model.meta.graph) {
+        (GraphRefit::LinksAndThesis, _) => {
+            meta.graph = Some(fit_graph(dir, &embedded, settings, log, &mut |d, t, l| {
+                progress("graph", d, t, l)
+            })?);
+            return dir.write_meta(&meta);
         }
-        (GraphRefit::Thesis, None) => {
+        (refit, Some(graph_meta)) => (refit, graph_meta.clone()),
+        (_, None) => {
             return Err(Error::NoGraphScorers {
                 dir: dir.path().to_path_buf(),
             })
         }
-        (GraphRefit::LinksAndThesis, _) => {
-            fit_graph(dir, &embedded, settings, log, &mut |d, t, l| {
-                progress("graph", d, t, l)
-            })?
-        }
-    });
+    };
+    let links = dir.links(&graph_meta.link)?;
+    let mut report: GraphReport = dir.read_report(Report::Graph)?;
+    let mut refitted = graph_meta;
+    if refit == GraphRefit::Thesis {
+        let (thesis, thesis_report) = graph::fit_thesis_scorer(&links, &embedded, settings, log)?;
+        report.settings.thesis_l2 = settings.thesis_l2.clone();
+        report.thesis = thesis_report;
+        refitted.thesis = thesis;
+    } else {
+        let docs = graph::documents(&rows);
+        let dev: Vec<&graph::Doc> = docs.iter().filter(|d| d.split == Split::Dev).collect();
+        let choice = graph::choose_thresholds(&links, &embedded, &dev)?;
+        log(&format!(
+            "links: thresholds {:?} (dev F1 {:.4})",
+            choice.thresholds, choice.score
+        ));
+        report.links.dev = choice.dev;
+        refitted.link.thresholds = choice.thresholds;
+    }
+    dir.write_report(Report::Graph, &report)?;
+    meta.graph = Some(refitted);
     dir.write_meta(&meta)
 }
