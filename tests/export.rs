@@ -58,7 +58,11 @@ fn check(format: &str, file: &str, thesis_role: &str) {
     edges.sort_by_key(|e| e.to_string());
     assert_eq!(edges, expected_edges, "{format} edges");
     let nodes = g["nodes"].as_object().unwrap();
-    assert_eq!(nodes.len(), 5, "{format}: every argumentative sentence, attached or not");
+    assert_eq!(
+        nodes.len(),
+        5,
+        "{format}: every argumentative sentence, attached or not"
+    );
     if !thesis_role.is_empty() {
         assert_eq!(nodes["0"], thesis_role, "{format} thesis");
         assert_ne!(nodes["1"], thesis_role);

@@ -127,6 +127,28 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         "scalars and embedding"
     );
     assert_eq!(graph_eval("thesis")["documents"], 2);
+
+    // the probe of the corpus's own types is fitted on train, stopped on dev, and seeded
+    let probe = || -> Value {
+        let out = run_ok(
+            argmine()
+                .args(["eval", "--task", "probe", "--split", "dev", "--json", "--data"])
+                .arg(&data)
+                .arg("--model")
+                .arg(&out),
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = probe();
+    assert_eq!(first["examples"], 24);
+    let supports: u64 = first["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["support"].as_u64().unwrap())
+        .sum();
+    assert!(supports > 0 && supports <= 24);
+    assert_eq!(first, probe(), "the same figures on every run");
 }
 
 #[test]

@@ -5,8 +5,9 @@ use super::EXIT_OK;
 use anyhow::Result;
 use argmine::model::Model;
 use argmine::segment::SrxSegmenter;
-use argmine::train::datasets::{Row, Split};
+use argmine::train::datasets::{self, Row, Split};
 use argmine::train::evaluate::{self, Task};
+use argmine::train::probe;
 use argmine::{Pipeline, PipelineOptions};
 use std::path::PathBuf;
 
@@ -21,7 +22,7 @@ pub struct EvalArgs {
     pub data: Vec<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Which split to score.
+    /// Which split to score (the probe also reads train and dev, to fit itself).
     #[arg(long, value_parser = choice::<Split>(), default_value_t = Split::Test)]
     pub split: Split,
     /// Print JSON instead of tables.
@@ -38,6 +39,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         Task::Segment => segment(&args),
         Task::Links => links(&args),
         Task::Thesis => thesis(&args),
+        Task::Probe => probe(&args),
     }?;
     Ok(EXIT_OK)
 }
@@ -119,5 +121,37 @@ fn thesis(args: &EvalArgs) -> Result<()> {
             m.headline_similarity_accuracy
         );
     }
+    Ok(())
+}
+
+fn probe(args: &EvalArgs) -> Result<()> {
+    let model = args.model.load()?;
+    let mut rows = Vec::new();
+    for path in &args.data {
+        rows.extend(datasets::read_rows(path)?);
+    }
+    let r = probe::probe(&model.classifier, &rows, args.split)?;
+    if args.json {
+        return print_json(&r);
+    }
+    println!(
+        "{:<14} {:>9} {:>9} {:>9} {:>8}",
+        "type", "precision", "recall", "F1", "support"
+    );
+    for t in &r.types {
+        println!(
+            "{:<14} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+            t.name, t.precision, t.recall, t.f1, t.support
+        );
+    }
+    println!(
+        "macro-F1 {:.4} ({} types), {:.4} without single-item types; accuracy {:.4}; n={}; dev macro-F1 {:.4}",
+        r.macro_f1,
+        r.types.iter().filter(|t| t.support > 0).count(),
+        r.macro_f1_without_singletons,
+        r.accuracy,
+        r.examples,
+        r.dev_macro_f1
+    );
     Ok(())
 }

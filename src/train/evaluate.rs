@@ -22,11 +22,18 @@ pub enum Task {
     Segment,
     Links,
     Thesis,
+    Probe,
 }
 
 impl Choice for Task {
     const KIND: &'static str = "task";
-    const ALL: &'static [Task] = &[Task::Classify, Task::Segment, Task::Links, Task::Thesis];
+    const ALL: &'static [Task] = &[
+        Task::Classify,
+        Task::Segment,
+        Task::Links,
+        Task::Thesis,
+        Task::Probe,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -34,6 +41,7 @@ impl Choice for Task {
             Task::Segment => "segment",
             Task::Links => "links",
             Task::Thesis => "thesis",
+            Task::Probe => "probe",
         }
     }
 
@@ -45,6 +53,9 @@ impl Choice for Task {
                 "support/attack links: P/R/F1 between the gold units, and of the graphs mined from the text"
             }
             Task::Thesis => "thesis accuracy on the documents with a gold thesis",
+            Task::Probe => {
+                "the corpus's own unit types (CDCP's five), by a probe fitted on train and dev"
+            }
         }
     }
 }

@@ -22,7 +22,9 @@ use super::datasets::{Row, Split};
 use super::embed::TextEmbeddings;
 use super::head::selection_group;
 use super::metrics::LinkMetrics;
-use super::optim::{adamw, batch_rows, early_stopping, weighted_cross_entropy, Rng, Stopping};
+use super::optim::{
+    adamw, batch_rows, early_stopping, seeded_init, weighted_cross_entropy, Rng, Stopping,
+};
 use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
 use crate::graph::features::{DocShape, Unit, THESIS_FEATURE_NAMES};
@@ -596,8 +598,9 @@ fn train_links(
     };
     let vars = VarMap::new();
     let scorer = LinkScorer::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
-    let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
     let mut rng = Rng::new(settings.seed);
+    seeded_init(&vars, &mut rng)?;
+    let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
     let mut order: Vec<usize> = (0..n).collect();
     let stopping = Stopping {
         epochs: settings.epochs,

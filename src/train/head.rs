@@ -5,8 +5,8 @@
 use super::datasets::Row;
 use super::metrics;
 use super::optim::{
-    adamw, batch_loss, batch_rows, class_weights, early_stopping, weighted_cross_entropy, Rng,
-    Stopping,
+    adamw, batch_loss, batch_rows, class_weights, early_stopping, seeded_init,
+    weighted_cross_entropy, Rng, Stopping,
 };
 use crate::classify::{ContextHead, Domain, HeadConfig};
 use crate::error::Result;
@@ -110,13 +110,14 @@ pub fn train_head(
     };
     let vars = VarMap::new();
     let head = ContextHead::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?;
+    let mut rng = Rng::new(settings.seed);
+    seeded_init(&vars, &mut rng)?;
     let mut opt = adamw(&vars, settings.learning_rate, settings.weight_decay)?;
     let cw = class_weights(train_rows);
     let (train, width) = (
         train_x.as_slice().expect("standard layout"),
         train_x.ncols(),
     );
-    let mut rng = Rng::new(settings.seed);
     let mut order: Vec<usize> = (0..train_rows.len()).collect();
     let stopping = Stopping {
         epochs: settings.epochs,

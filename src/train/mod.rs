@@ -8,6 +8,8 @@
 //! - [`graph`]: the link scorer and the thesis scorer, and their evaluation on documents.
 //! - [`recipe`]: `argmine train` end to end, and the refits of the graph scorers alone.
 //! - [`evaluate`]: `argmine eval`, each task returning a report.
+//! - [`probe`]: a corpus's own unit types predicted from the frozen model, for comparison with
+//!   published figures.
 //! - [`metrics`]: precision, recall, F1, calibration and boundary scores.
 
 pub mod datasets;
@@ -18,4 +20,5 @@ pub mod graph;
 pub mod head;
 pub mod metrics;
 pub mod optim;
+pub mod probe;
 pub mod recipe;
