@@ -204,7 +204,8 @@ pub struct Edge {
     pub confidence: f32,
 }
 
-/// The argument structure of one article: a forest of edges rooted at the thesis.
+/// The argument structure of one article: a tree of edges rooted at the thesis, and the
+/// subtrees of argumentative sentences left unattached (see `docs/output-format.md`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ArgumentGraph {
     /// Index of the sentence that states the main standpoint; `None` for an article with no argument.

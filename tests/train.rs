@@ -91,35 +91,40 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     let gold = links["gold"].as_u64().unwrap();
     assert!(gold > 0);
     assert!(links["correct"].as_u64().unwrap() <= gold);
-    let end_to_end = &links["end_to_end"];
-    assert_eq!(end_to_end["gold"], gold, "the same gold links");
-    assert!(end_to_end["correct"].as_u64().unwrap() <= end_to_end["predicted"].as_u64().unwrap());
+    assert_eq!(links["end_to_end"]["gold"], gold, "the same gold links");
     let thesis = graph_eval("thesis");
     assert_eq!(thesis["documents"], 2);
     assert!((0.0..=1.0).contains(&thesis["accuracy"].as_f64().unwrap()));
 
-    // refitting the thesis scorer or the thresholds alone leaves the link scorer as it was
+    // refitting the thesis scorer alone leaves the link scorer as it was, and choosing the
+    // thresholds alone leaves the thesis scorer and the training report as they were
     let links_before = std::fs::read(out.join("graph.safetensors")).unwrap();
-    for refit in ["--thesis-only", "--thresholds-only"] {
+    let refit = |flag: &str| {
         run_ok(
             argmine()
-                .args(["train", refit, "--data"])
+                .args(["train", flag, "--data"])
                 .arg(&data)
                 .arg("--out")
                 .arg(&out),
         );
-        assert_eq!(
-            std::fs::read(out.join("graph.safetensors")).unwrap(),
-            links_before,
-            "{refit}"
-        );
-    }
-    let tried = &read_json("graph-training.json")["thesis"]["dev_accuracy_by_l2"];
+    };
+    refit("--thesis-only");
+    assert_eq!(
+        std::fs::read(out.join("graph.safetensors")).unwrap(),
+        links_before
+    );
+    let (meta, report) = (read_json("argmine.json"), read_json("graph-training.json"));
+    refit("--thresholds-only");
+    let (meta_after, report_after) = (read_json("argmine.json"), read_json("graph-training.json"));
+    assert_eq!(meta_after["graph"]["thesis"], meta["graph"]["thesis"]);
+    assert_eq!(report_after["links"], report["links"]);
+    assert_eq!(report_after["thesis"], report["thesis"]);
+    assert_eq!(
+        report_after["thresholds"]["thresholds"], meta_after["graph"]["link"]["thresholds"],
+        "the report names the thresholds chosen"
+    );
+    let tried = &report_after["thesis"]["dev_accuracy_by_l2"];
     assert_eq!(tried.as_array().unwrap().len(), 4, "one fit per L2 penalty");
-    let news = read_json("argmine.json")["graph"]["link"]["thresholds"]["news"]
-        .as_f64()
-        .unwrap();
-    assert!((0.0..=0.5).contains(&news), "news threshold {news}");
     let weights = &read_json("argmine.json")["graph"]["thesis"]["weights"];
     assert_eq!(
         weights.as_array().unwrap().len(),
@@ -132,7 +137,9 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     let probe = || -> Value {
         let out = run_ok(
             argmine()
-                .args(["eval", "--task", "probe", "--split", "dev", "--json", "--data"])
+                .args([
+                    "eval", "--task", "probe", "--split", "dev", "--json", "--data",
+                ])
                 .arg(&data)
                 .arg("--model")
                 .arg(&out),

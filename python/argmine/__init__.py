@@ -148,8 +148,9 @@ def to_aif(record: Record) -> Dict[str, Any]:
 def to_networkx(record: Record) -> "Any":
     """The record's argument graph as a ``networkx.DiGraph``.
 
-    Nodes are sentence indices (the thesis and every edge's ends) with ``label``,
-    ``confidence``, ``role``, ``start``, ``end`` and ``text``; edges run from the supporting
+    Nodes are sentence indices (the thesis, every edge's ends, and the argumentative sentences
+    left unattached) with ``label``, ``confidence``, ``role``, ``start``, ``end`` and ``text``;
+    edges run from the supporting
     or attacking sentence to its target, with ``relation`` and ``confidence``; the graph's
     ``id`` and ``thesis`` are in ``graph.graph``.
     """

@@ -50,12 +50,14 @@ def test_aif_has_one_information_node_per_graph_sentence(model):
     record = model.mine("Taxes should fall. Growth was 2% last year. So the budget can bear it.")
     assert record["id"] == "article"
     aif = argmine.to_aif(record)
+    thesis = record["graph"]["thesis"]
+    assert thesis is not None
     graph_sentences = (
-        {record["graph"]["thesis"]}
+        {thesis}
         | {x for e in record["graph"]["edges"] for x in (e["source"], e["target"])}
         | {s["index"] for s in record["sentences"] if s["label"] != "other" and not s["boilerplate"]}
     )
-    assert sum(n["type"] == "I" for n in aif["nodes"]) == len(graph_sentences - {None})
+    assert sum(n["type"] == "I" for n in aif["nodes"]) == len(graph_sentences)
     assert set(argmine.export(record, "brat")) == {"txt", "ann"}
 
 

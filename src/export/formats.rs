@@ -9,7 +9,7 @@
 //! | `dot` | graphviz | as `graphml`, shaped and coloured by role | solid for support, dashed for attack |
 //! | `brat` | brat and other standoff annotation tools | `T` text-bound annotations over the article text (`.txt` + `.ann`) | `R` relations `supports` / `attacks` |
 //!
-//! The propositions are the graph's sentences: the thesis and every edge's ends. Node ids are
+//! The propositions are the graph's sentences ([`graph_sentences`]). Node ids are
 //! sentence indices (prefixed where the format needs it), so every export points back to the
 //! mine record and, through the offsets, to the article.
 
@@ -106,13 +106,15 @@ fn pretty(v: &Value) -> String {
     s
 }
 
-/// The sentences in the graph, in text order: every claim, evidence and recommendation outside
-/// boilerplate, attached by an edge or not, and the thesis and every edge's ends.
+/// The sentences in the graph, in text order: the thesis and every edge's ends and, when there
+/// is a thesis, every other claim, evidence and recommendation outside boilerplate, attached or
+/// not. (Without a thesis no links are decoded, so there is no graph to leave a sentence out
+/// of.)
 pub fn graph_sentences(article: &MinedArticle) -> Vec<&Sentence> {
     let units = article
         .sentences
         .iter()
-        .filter(|s| !s.boilerplate && s.label.is_argumentative())
+        .filter(|s| article.graph.thesis.is_some() && !s.boilerplate && s.label.is_argumentative())
         .map(|s| s.index);
     let mut indices: Vec<usize> = article
         .graph

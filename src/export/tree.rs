@@ -1,6 +1,6 @@
 //! The terminal view of one article's graph (`argmine show`): the thesis at the root, each
 //! sentence under the one it supports or attacks, with labels, confidences and word-wrapped
-//! text.
+//! text; then the argumentative sentences left unattached, each with what hangs under it.
 
 use crate::choice::{choice_traits, Choice};
 use crate::types::{Label, MinedArticle, Relation, Sentence};

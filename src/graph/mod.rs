@@ -1,5 +1,6 @@
 //! Stage 5: build one argument graph per article — the thesis, and a support or attack edge
-//! from every other argumentative sentence towards what it backs.
+//! from each other argumentative sentence towards what it backs, where that link is confident
+//! enough.
 //!
 //! The nodes are the non-boilerplate sentences labelled claim, evidence or recommendation.
 //!
@@ -280,8 +281,9 @@ fn thesis_candidates<'a>(
 pub type DecodedLink = (usize, usize, Relation, f32);
 
 /// Decodes scored candidate links among `m` units into a forest (see the module docs): every
-/// unit but the `thesis` gets at most one target, and is left without one where no link
-/// chain beats link probability `threshold`.
+/// unit but the `thesis` gets at most one target, and is left without one where that scores
+/// better in the arborescence than any target (leaving out is scored at the log-odds of
+/// `threshold`).
 pub fn decode_links(
     m: usize,
     pairs: &[(usize, usize)],
@@ -473,7 +475,7 @@ mod tests {
     }
 
     #[test]
-    fn a_unit_may_attach_through_a_chain_that_ends_in_the_thesis() {
+    fn an_attached_unit_takes_the_likelier_relation_and_its_probability() {
         // 2 reaches the thesis only through 1, and 1 → 0 is confident
         let pairs = [(1, 0), (2, 1)];
         let probs = [support(0.8), [0.3, 0.2, 0.5]];
@@ -484,6 +486,16 @@ mod tests {
             (2, 1, Relation::Attack)
         );
         assert_eq!(links[1].3, 0.5);
+    }
+
+    #[test]
+    fn a_unit_may_hang_under_an_unattached_one() {
+        // 1 → 0 is weak, so 1 stays unattached; 2 → 1 is confident
+        let pairs = [(1, 0), (2, 1), (2, 0)];
+        let probs = [support(0.05), support(0.9), support(0.01)];
+        let links = decode_links(3, &pairs, &probs, Some(0), 0.1);
+        let targets: Vec<(usize, usize)> = links.iter().map(|l| (l.0, l.1)).collect();
+        assert_eq!(targets, [(2, 1)]);
     }
 
     #[test]

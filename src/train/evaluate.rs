@@ -150,7 +150,7 @@ pub fn links(pipeline: &Pipeline, rows: &[Row]) -> Result<BTreeMap<String, Sourc
 /// two rows; an article that fails to mine predicts nothing.
 pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> LinkMetrics {
     let mut m = LinkMetrics::default();
-    for chunk in docs.chunks(pipeline.options().chunk_articles) {
+    for chunk in docs.chunks(pipeline.options().chunk_articles.max(1)) {
         // each row's code-point range in its document's text
         let mut ranges: Vec<Vec<(usize, usize)>> = Vec::with_capacity(chunk.len());
         let articles: Vec<Ingested> = chunk
@@ -181,7 +181,7 @@ pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> LinkMetr
         for ((doc, doc_ranges), record) in
             chunk.iter().zip(&ranges).zip(pipeline.mine_chunk(articles))
         {
-            let gold = graph::gold_links(rows, &doc.rows);
+            let gold = graph::gold_links(rows, &graph::gold_nodes(rows, doc));
             let Record::Mined(mined) = record else {
                 m.add(gold.len(), 0, 0);
                 continue;

@@ -120,7 +120,7 @@ impl<'a> Embedded<'a> {
 }
 
 /// The gold argumentative units of a document (the nodes the links are learned and scored on).
-fn gold_nodes(rows: &[Row], doc: &Doc) -> Vec<usize> {
+pub fn gold_nodes(rows: &[Row], doc: &Doc) -> Vec<usize> {
     doc.rows
         .iter()
         .copied()
@@ -180,6 +180,10 @@ pub struct GraphReport {
     pub settings: GraphTraining,
     pub links: LinkReport,
     pub thesis: ThesisReport,
+    /// The thresholds when chosen again alone (`argmine train --thresholds-only`) on the
+    /// embeddings of that run, with their dev figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<ThresholdChoice>,
 }
 
 /// What link training reached.
@@ -188,7 +192,7 @@ pub struct LinkReport {
     pub train_pairs: usize,
     pub train_links: usize,
     pub epochs: usize,
-    /// Per source, at the chosen threshold.
+    /// Per source, at the thresholds chosen with the kept epoch.
     pub dev: BTreeMap<String, LinkMetrics>,
     pub minutes: f64,
 }
@@ -364,6 +368,7 @@ const THRESHOLDS: [f32; 12] = [
 ];
 
 /// The link thresholds chosen on dev, with what they reached.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ThresholdChoice {
     pub thresholds: Thresholds,
     /// The selection F1 ([`selection_f1`]) at those thresholds.
@@ -413,7 +418,13 @@ pub fn choose_thresholds(
         }
         thresholds.set(domain, THRESHOLDS[*k]);
     }
-    let at = |source: &str| chosen[Domain::of_source(source) as usize];
+    let at = |source: &str| {
+        let domain = Domain::of_source(source);
+        chosen[Domain::ALL
+            .iter()
+            .position(|&d| d == domain)
+            .expect("every domain is listed")]
+    };
     Ok(ThresholdChoice {
         thresholds,
         score: selection_f1(by_source.iter().map(|(s, m)| (*s, m[at(s)].f1))),
@@ -557,6 +568,7 @@ pub fn train_graph(
             settings: settings.clone(),
             links: link_report,
             thesis: thesis_report,
+            thresholds: None,
         },
     })
 }

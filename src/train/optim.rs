@@ -117,8 +117,8 @@ pub fn batch_loss(
 
 /// Draws every variable of `vars` again from `rng`, in name order, so that training starts
 /// from the same weights on every run (candle's own initialisers draw from an unseeded
-/// generator): a matrix `[out, in]` uniform in `±1/√in`, as candle's linear layers, anything
-/// else zero.
+/// generator): a matrix `[out, in]` uniform in `±1/√in`, as PyTorch's linear layers; anything
+/// else (biases) zero.
 pub fn seeded_init(vars: &VarMap, rng: &mut Rng) -> Result<()> {
     let data = vars.data().lock().expect("var map lock");
     let mut names: Vec<&String> = data.keys().collect();

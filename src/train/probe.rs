@@ -50,7 +50,7 @@ pub struct ProbeReport {
 
 /// Fits the probe on the train rows of `rows` (stopped on the dev rows) and scores it on the
 /// rows of `split`. The types are the train rows' `source_label`s; a scored row of another
-/// type counts as an error.
+/// type counts against accuracy only (it has no row in the confusion matrix).
 pub fn probe(model: &Classifier, rows: &[Row], split: Split) -> Result<ProbeReport> {
     let part = |s: Split| {
         rows.iter()

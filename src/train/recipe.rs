@@ -14,7 +14,7 @@
 use super::datasets::{self, Row, Split};
 use super::embed::TextEmbeddings;
 use super::finetune::{self, BaseEncoder, FinetuneSettings};
-use super::graph::{self, GraphReport, GraphTraining};
+use super::graph::{self, GraphTraining};
 use super::head::{train_head, HeadTraining, TrainedHead};
 use crate::encode::bert::{Mode, Precision};
 use crate::encode::candle::CandleEncoder;
@@ -254,12 +254,13 @@ pub fn retrain_graph(
         }
     };
     let links = dir.links(&graph_meta.link)?;
-    let mut report: GraphReport = dir.read_report(Report::Graph)?;
+    // edited as JSON, so that what this refit does not touch stays as it was written
+    let mut report: serde_json::Value = dir.read_report(Report::Graph)?;
     let mut refitted = graph_meta;
     if refit == GraphRefit::Thesis {
         let (thesis, thesis_report) = graph::fit_thesis_scorer(&links, &embedded, settings, log)?;
-        report.settings.thesis_l2 = settings.thesis_l2.clone();
-        report.thesis = thesis_report;
+        report["settings"]["thesis_l2"] = serde_json::json!(settings.thesis_l2);
+        report["thesis"] = json_value(&thesis_report);
         refitted.thesis = thesis;
     } else {
         let docs = graph::documents(&rows);
@@ -269,10 +270,17 @@ pub fn retrain_graph(
             "links: thresholds {:?} (dev F1 {:.4})",
             choice.thresholds, choice.score
         ));
-        report.links.dev = choice.dev;
         refitted.link.thresholds = choice.thresholds;
+        report["thresholds"] = json_value(&choice);
     }
     dir.write_report(Report::Graph, &report)?;
     meta.graph = Some(refitted);
     dir.write_meta(&meta)
+}
+
+/// `value` as a JSON value whose floats read as printed: an f32 0.45 stays 0.45 rather than
+/// widening to 0.44999998807907104, as `serde_json::to_value` would make it.
+fn json_value(value: &impl serde::Serialize) -> serde_json::Value {
+    let text = serde_json::to_string(value).expect("reports serialise");
+    serde_json::from_str(&text).expect("serialised JSON parses")
 }
