@@ -12,7 +12,7 @@ use crate::model::{Classifier, Model};
 use crate::pipeline::Pipeline;
 use crate::segment::Segmenter;
 use crate::types::{Article, Label, Record, Scores};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 /// What `argmine eval` measures.
@@ -131,25 +131,41 @@ pub struct SourceLinks {
 pub fn links(pipeline: &Pipeline, rows: &[Row]) -> Result<BTreeMap<String, SourceLinks>> {
     let model = pipeline.model();
     let links = &model.graph.links;
+    // every document is mined once; a source (and `all`) adds up its documents' counts
+    let all_docs = graph::documents(rows);
+    let mined: HashMap<&str, [usize; 3]> = all_docs
+        .iter()
+        .map(|d| d.doc_id.as_str())
+        .zip(mined_links(
+            pipeline,
+            rows,
+            &all_docs.iter().collect::<Vec<_>>(),
+        ))
+        .collect();
     per_source(model, rows, |data, docs| {
         let m = graph::evaluate_links(links, data, docs, &[links.thresholds])?.remove(0);
         if m.gold == 0 {
             return Ok(None);
         }
+        let mut end_to_end = LinkMetrics::default();
+        for d in docs {
+            let [gold, predicted, correct] = mined[d.doc_id.as_str()];
+            end_to_end.add(gold, predicted, correct);
+        }
         Ok(Some(SourceLinks {
             metrics: m,
-            end_to_end: mined_links(pipeline, rows, docs),
+            end_to_end,
             documents: docs.len(),
         }))
     })
 }
 
-/// Link metrics of the graphs that mining builds: each document's rows joined by spaces into
-/// one text (with its title), mined by `pipeline` as any article, and every mined sentence
-/// taken for the row it overlaps most. A predicted edge is right where the gold links those
-/// two rows; an article that fails to mine predicts nothing.
-pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> LinkMetrics {
-    let mut m = LinkMetrics::default();
+/// Link counts `[gold, predicted, correct]` of each document's graph as mining builds it: the
+/// document's rows joined by spaces into one text (with its title), mined by `pipeline` as any
+/// article, and every mined sentence taken for the row it overlaps most. A predicted edge is
+/// right where the gold links those two rows; an article that fails to mine predicts nothing.
+pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> Vec<[usize; 3]> {
+    let mut counts = Vec::with_capacity(docs.len());
     for chunk in docs.chunks(pipeline.options().chunk_articles.max(1)) {
         // each row's code-point range in its document's text
         let mut ranges: Vec<Vec<(usize, usize)>> = Vec::with_capacity(chunk.len());
@@ -183,7 +199,7 @@ pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> LinkMetr
         {
             let gold = graph::gold_links(rows, &graph::gold_nodes(rows, doc));
             let Record::Mined(mined) = record else {
-                m.add(gold.len(), 0, 0);
+                counts.push([gold.len(), 0, 0]);
                 continue;
             };
             // the row a mined sentence stands for: the one it overlaps most
@@ -205,14 +221,14 @@ pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> LinkMetr
                 .filter_map(|e| Some((row_of(e.source)?, row_of(e.target)?)))
                 .filter(|(a, b)| a != b)
                 .collect();
-            m.add(
+            counts.push([
                 gold.len(),
                 predicted.len(),
                 predicted.intersection(&gold).count(),
-            );
+            ]);
         }
     }
-    m
+    counts
 }
 
 /// Thesis accuracy, per source with gold theses.
