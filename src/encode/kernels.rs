@@ -198,12 +198,10 @@ fn attend(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
                     }
                     context.copy_from_slice(acc.as_flattened());
                 }
-                let done = head - groups.into_remainder().len();
+                let rest = groups.into_remainder();
+                let done = head - rest.len();
                 for (j, &p) in scores.iter().enumerate() {
-                    for (o, &v) in out[i * hidden + h * head + done..][..head - done]
-                        .iter_mut()
-                        .zip(&column(j, 2)[done..])
-                    {
+                    for (o, &v) in rest.iter_mut().zip(&column(j, 2)[done..]) {
                         *o += p * v;
                     }
                 }

@@ -294,15 +294,6 @@ pub fn gold_links(rows: &[Row], members: &[usize]) -> HashSet<(usize, usize)> {
     gold
 }
 
-/// The rows of a document that the classifier labels argumentative: the nodes at inference.
-fn predicted_nodes(data: &Embedded, doc: &Doc) -> Vec<usize> {
-    doc.rows
-        .iter()
-        .copied()
-        .filter(|&i| data.scores[i].best().0.is_argumentative())
-        .collect()
-}
-
 /// Link precision, recall and F1 on the documents, with the gold argumentative units as nodes
 /// and the gold thesis (where there is one) as the root, for each of `thresholds` (each
 /// document decoded at its domain's).
@@ -409,21 +400,22 @@ pub fn choose_thresholds(
         };
         (0..THRESHOLDS.len()).fold(0, |b, k| if score(k) > score(b) { k } else { b })
     };
-    let overall = best(&|_| true);
-    let mut chosen = [overall; Domain::COUNT];
-    let mut thresholds = Thresholds::default();
-    for (k, domain) in chosen.iter_mut().zip(Domain::ALL) {
+    let mut thresholds = Thresholds::uniform(THRESHOLDS[best(&|_| true)]);
+    for domain in Domain::ALL {
         if by_source.keys().any(|s| Domain::of_source(s) == domain) {
-            *k = best(&|s| Domain::of_source(s) == domain);
+            thresholds.set(
+                domain,
+                THRESHOLDS[best(&|s| Domain::of_source(s) == domain)],
+            );
         }
-        thresholds.set(domain, THRESHOLDS[*k]);
     }
+    // the index of a source's metrics at its domain's threshold
     let at = |source: &str| {
-        let domain = Domain::of_source(source);
-        chosen[Domain::ALL
+        let threshold = thresholds.of(Domain::of_source(source));
+        THRESHOLDS
             .iter()
-            .position(|&d| d == domain)
-            .expect("every domain is listed")]
+            .position(|&t| t == threshold)
+            .expect("a tried threshold")
     };
     Ok(ThresholdChoice {
         thresholds,
@@ -456,7 +448,12 @@ fn thesis_problem(
         return Ok(None);
     };
     let accepted = acceptable_theses(data.rows, doc);
-    let nodes = predicted_nodes(data, doc);
+    let nodes: Vec<usize> = doc
+        .rows
+        .iter()
+        .copied()
+        .filter(|&i| data.scores[i].best().0.is_argumentative())
+        .collect();
     let units = data.units(&nodes);
     let step = scorer.thesis_step(&units, doc.shape(), data.title(doc))?;
     let candidate_row = |k: usize| nodes[step.candidates[k]];

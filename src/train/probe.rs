@@ -69,16 +69,23 @@ pub fn probe(model: &Classifier, rows: &[Row], split: Split) -> Result<ProbeRepo
     types.dedup();
     let index = |r: &Row| types.iter().position(|t| *t == r.source_label);
 
-    let features = |rows: &[Row]| -> Result<Array2<f32>> {
-        let e = TextEmbeddings::of_rows(
-            rows,
-            &model.tokenizer,
-            model.encoder.as_ref(),
-            &mut |_, _| {},
-        )?;
-        Ok(e.features(rows))
-    };
-    let (train_x, dev_x, scored_x) = (features(&train)?, features(&dev)?, features(&scored)?);
+    // one pass of the encoder over every text the three parts need
+    let needed: Vec<Row> = rows
+        .iter()
+        .filter(|r| matches!(r.split, Split::Train | Split::Dev) || r.split == split)
+        .cloned()
+        .collect();
+    let embeddings = TextEmbeddings::of_rows(
+        &needed,
+        &model.tokenizer,
+        model.encoder.as_ref(),
+        &mut |_, _| {},
+    )?;
+    let (train_x, dev_x, scored_x) = (
+        embeddings.features(&train),
+        embeddings.features(&dev),
+        embeddings.features(&scored),
+    );
     let train_y: Vec<u32> = train
         .iter()
         .map(|r| index(r).expect("a train type") as u32)
