@@ -72,11 +72,15 @@ pub enum Error {
     Model { dir: PathBuf, reason: String },
     #[error("model directory {dir} has no graph scorers")]
     NoGraphScorers { dir: PathBuf },
-    #[error("model directory {dir} has {found} thesis weights, expected {expected}")]
+    #[error(
+        "model directory {dir} has {found} thesis weights, expected {expected} or \
+         {with_embedding} (written by an older argmine)"
+    )]
     ThesisWidth {
         dir: PathBuf,
         found: usize,
         expected: usize,
+        with_embedding: usize,
     },
     #[error("invalid dataset row {line} in {path}: {reason}")]
     Dataset {

@@ -10,6 +10,7 @@
 //!   model.int8.onnx       the same with int8 weights (onnx-int8 backend)
 //!   head.safetensors      classification head weights, f32
 //!   graph.safetensors     link scorer weights, f32 (the thesis weights are in argmine.json)
+//!   semantic.safetensors  the thesis scorer's map into the base encoder's space, f32
 //!   training.json         what `argmine train` did (TrainReport)
 //!   graph-training.json   what graph training reached (GraphReport)
 //!   MODEL_CARD.md         what it was trained on and how well it does
@@ -24,6 +25,7 @@ use crate::encode::bert::Config as BertConfig;
 use crate::encode::{Backend, Encoder, EncoderFiles, SentenceTokenizer};
 use crate::error::{Error, Result};
 use crate::graph::features::THESIS_FEATURES;
+use crate::graph::semantic::SemanticMap;
 use crate::graph::{GraphMeta, GraphModel, LinkConfig, LinkScorer};
 use crate::json::{read_json, write_json};
 use crate::types::ModelInfo;
@@ -42,6 +44,7 @@ const TOKENIZER_FILE: &str = "tokenizer.json";
 const ENCODER_FILE: &str = "model.safetensors";
 const HEAD_FILE: &str = "head.safetensors";
 const GRAPH_FILE: &str = "graph.safetensors";
+const SEMANTIC_FILE: &str = "semantic.safetensors";
 
 /// `argmine.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,19 +199,45 @@ impl ModelDir {
         Ok(vars.save(self.file(GRAPH_FILE))?)
     }
 
+    /// The map of the thesis features into the base encoder's space.
+    pub fn semantic_map(&self) -> Result<SemanticMap> {
+        let path = self.file(SEMANTIC_FILE);
+        if !path.is_file() {
+            return Err(self.unusable(format!(
+                "{SEMANTIC_FILE} not found (refit the thesis scorer: `argmine train \
+                 --thesis-only --base BASE --out DIR --data ...`)"
+            )));
+        }
+        SemanticMap::load(&path)
+    }
+
+    pub fn write_semantic_map(&self, map: &SemanticMap) -> Result<()> {
+        map.save(&self.file(SEMANTIC_FILE))
+    }
+
     /// The graph scorers that `meta` describes.
     pub fn graph(&self, meta: &GraphMeta) -> Result<GraphModel> {
-        let expected = THESIS_FEATURES + meta.link.input;
-        if meta.thesis.weights.len() != expected {
+        let found = meta.thesis.weights.len();
+        if found != THESIS_FEATURES && found != THESIS_FEATURES + meta.link.input {
             return Err(Error::ThesisWidth {
                 dir: self.path.clone(),
-                found: meta.thesis.weights.len(),
-                expected,
+                found,
+                expected: THESIS_FEATURES,
+                with_embedding: THESIS_FEATURES + meta.link.input,
             });
+        }
+        let semantic = self.semantic_map()?;
+        if semantic.input() != meta.link.input {
+            return Err(self.unusable(format!(
+                "{SEMANTIC_FILE} reads embeddings of size {}, the encoder writes {}",
+                semantic.input(),
+                meta.link.input
+            )));
         }
         Ok(GraphModel {
             links: self.links(&meta.link)?,
             thesis: meta.thesis.clone(),
+            semantic,
         })
     }
 

@@ -37,6 +37,7 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         "model.safetensors",
         "head.safetensors",
         "graph.safetensors",
+        "semantic.safetensors",
         "training.json",
         "graph-training.json",
     ] {
@@ -99,22 +100,25 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     // refitting the thesis scorer alone leaves the link scorer as it was, and choosing the
     // thresholds alone leaves the thesis scorer and the training report as they were
     let links_before = std::fs::read(out.join("graph.safetensors")).unwrap();
-    let refit = |flag: &str| {
+    let refit = |flags: &[&str]| {
         run_ok(
             argmine()
-                .args(["train", flag, "--data"])
+                .args(["train"])
+                .args(flags)
+                .arg("--data")
                 .arg(&data)
                 .arg("--out")
                 .arg(&out),
         );
     };
-    refit("--thesis-only");
+    let base = repo("models/argmine-minilm");
+    refit(&["--thesis-only", "--base", base.to_str().unwrap()]);
     assert_eq!(
         std::fs::read(out.join("graph.safetensors")).unwrap(),
         links_before
     );
     let (meta, report) = (read_json("argmine.json"), read_json("graph-training.json"));
-    refit("--thresholds-only");
+    refit(&["--thresholds-only"]);
     let (meta_after, report_after) = (read_json("argmine.json"), read_json("graph-training.json"));
     assert_eq!(meta_after["graph"]["thesis"], meta["graph"]["thesis"]);
     assert_eq!(report_after["links"], report["links"]);
@@ -123,14 +127,23 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         report_after["thresholds"]["thresholds"], meta_after["graph"]["link"]["thresholds"],
         "the report names the thresholds chosen"
     );
-    let tried = &report_after["thesis"]["dev_accuracy_by_l2"];
-    assert_eq!(tried.as_array().unwrap().len(), 4, "one fit per L2 penalty");
-    let weights = &read_json("argmine.json")["graph"]["thesis"]["weights"];
+    let tried = &report_after["thesis"]["dev_accuracy"];
     assert_eq!(
-        weights.as_array().unwrap().len(),
-        10 + 384,
-        "scalars and embedding"
+        tried.as_array().unwrap().len(),
+        3 * 3 * 4,
+        "one fit per written-news weight, embedding penalty and L2 penalty"
     );
+    let kept = &report_after["thesis"]["kept"];
+    let weights = read_json("argmine.json")["graph"]["thesis"]["weights"]
+        .as_array()
+        .unwrap()
+        .len();
+    let expected = if kept["embedding_l2_scale"].is_null() {
+        15
+    } else {
+        15 + 384
+    };
+    assert_eq!(weights, expected, "scalars, and the embedding if kept");
     assert_eq!(graph_eval("thesis")["documents"], 2);
 
     // the probe of the corpus's own types is fitted on train, stopped on dev, and seeded

@@ -101,7 +101,7 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
                 Some("train them with `argmine train --graph-only --out DIR --data ...`")
             }
             argmine::Error::ThesisWidth { .. } => {
-                Some("refit them with `argmine train --thesis-only --out DIR --data ...`")
+                Some("refit them with `argmine train --thesis-only --base BASE --out DIR --data ...`")
             }
             _ => None,
         })

@@ -74,8 +74,9 @@ pub struct TrainArgs {
     /// Dataset files; their train and dev splits are used.
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
-    /// Base model directory (config.json, tokenizer.json, model.safetensors).
-    #[arg(long, required_unless_present_any = ["graph_only", "thesis_only", "thresholds_only"])]
+    /// Base model directory (config.json, tokenizer.json, model.safetensors): the encoder
+    /// that training starts from, and whose space the thesis scorer measures similarity in.
+    #[arg(long, required_unless_present = "thresholds_only")]
     pub base: Option<PathBuf>,
     /// Where to write the trained model.
     #[arg(long)]
@@ -114,16 +115,17 @@ pub struct TrainArgs {
 
 impl TrainArgs {
     /// The graph scorers to refit alone, if only those.
-    fn refit(&self) -> Option<GraphRefit> {
-        if self.thesis_only {
-            Some(GraphRefit::Thesis)
+    fn refit(&self) -> Result<Option<GraphRefit>> {
+        let base = || self.base.clone().context("--base is required");
+        Ok(if self.thesis_only {
+            Some(GraphRefit::Thesis { base: base()? })
         } else if self.thresholds_only {
             Some(GraphRefit::Thresholds)
         } else if self.graph_only {
-            Some(GraphRefit::LinksAndThesis)
+            Some(GraphRefit::LinksAndThesis { base: base()? })
         } else {
             None
-        }
+        })
     }
 }
 
@@ -155,7 +157,7 @@ pub fn run(args: TrainArgs) -> Result<i32> {
             last_tenth = (stage.to_string(), tenth);
         }
     };
-    if let Some(refit) = args.refit() {
+    if let Some(refit) = args.refit()? {
         recipe::retrain_graph(
             &ModelDir::new(&args.out),
             &args.data,

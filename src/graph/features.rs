@@ -12,12 +12,16 @@
 //! sentences, both relative positions, and which families of discourse markers each side
 //! contains (see [`Marker`]), and the document's domain (see [`DocShape`]).
 //!
-//! **Thesis candidates.** A candidate sentence is described by [`THESIS_FEATURES`] scalars — its
-//! claim and recommendation probabilities, its similarity to the title, its position, how
-//! central it is among the argumentative sentences and how much predicted support flows into it
-//! — followed by its embedding, so that what a sentence says counts as well as where it stands
-//! (a rejection of a reported view, "this reading misjudges …", opens with the same contrast
-//! marker as many theses, and only its wording tells it apart).
+//! **Thesis candidates.** A candidate sentence is described by [`THESIS_FEATURES`] scalars: its
+//! claim and recommendation probabilities; its similarity to the title and its centrality among
+//! the argumentative sentences, each measured twice, with the model's embeddings and in the
+//! base encoder's space ([`super::semantic`]); where it stands, counted from the start and from
+//! the end (real editorials often state their thesis in the closing paragraphs), and whether it
+//! is the first or the last candidate; how much predicted support flows into it; and its
+//! conclusion and contrast markers. The sentence embedding follows the scalars, so that what a
+//! sentence says can count as well as where it stands; a thesis scorer may give it no weight
+//! (with a few hundred annotated articles, a weight per dimension can learn the training
+//! topics rather than what a thesis looks like), and training chooses on dev.
 
 use crate::classify::Domain;
 use crate::types::{Label, Scores};
@@ -200,8 +204,8 @@ pub fn write_pair(out: &mut [f32], source: &Unit, target: &Unit, doc: DocShape) 
     }
 }
 
-/// Number of scalar features of a thesis candidate (the embedding follows them).
-pub const THESIS_FEATURES: usize = 10;
+/// Number of scalar features of a thesis candidate (its embedding follows them).
+pub const THESIS_FEATURES: usize = 15;
 
 /// Names of the scalar thesis features, in order (saved with the model for inspection).
 pub const THESIS_FEATURE_NAMES: [&str; THESIS_FEATURES] = [
@@ -215,20 +219,36 @@ pub const THESIS_FEATURE_NAMES: [&str; THESIS_FEATURES] = [
     "conclusion_marker",
     "contrast_marker",
     "position_squared",
+    "semantic_title_similarity",
+    "semantic_centrality",
+    "last_candidate",
+    "sentences_after",
+    "candidates_after",
 ];
 
+/// Sentences after a candidate are counted on a log scale that reaches 1 at this many.
+const SENTENCES_AFTER_SCALE: f32 = 60.0;
+
 /// What the thesis scorer knows about one candidate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ThesisCandidate<'a> {
     pub scores: Scores,
-    /// Cosine similarity to the title, 0 without a title.
+    /// Cosine similarity of the model's embeddings to the title's, 0 without a title.
     pub title_similarity: f32,
+    /// Mean cosine similarity of the model's embeddings to the other argumentative sentences.
+    pub centrality: f32,
+    /// Cosine similarity to the title in the base encoder's space, 0 without a title.
+    pub semantic_title_similarity: f32,
+    /// Cosine similarity to the mean of the argumentative sentences in the base encoder's
+    /// space.
+    pub semantic_centrality: f32,
     /// Relative position in the article.
     pub position: f32,
-    /// Whether no earlier sentence is a candidate.
-    pub first: bool,
-    /// Mean cosine similarity to the other argumentative sentences.
-    pub centrality: f32,
+    /// Sentences of the article after this one.
+    pub sentences_after: usize,
+    /// Candidates before and after this one.
+    pub candidates_before: usize,
+    pub candidates_after: usize,
     /// Sum of the link probabilities from the other argumentative sentences to this one,
     /// divided by their number.
     pub support_in: f32,
@@ -238,19 +258,25 @@ pub struct ThesisCandidate<'a> {
 }
 
 impl ThesisCandidate<'_> {
-    /// The [`THESIS_FEATURES`] scalars, then the embedding.
+    /// The [`THESIS_FEATURES`] scalars, named by [`THESIS_FEATURE_NAMES`], then the embedding.
     pub fn features(&self) -> Vec<f32> {
+        let others = (self.candidates_before + self.candidates_after).max(1);
         let scalars = [
             self.scores.get(Label::Claim),
             self.scores.get(Label::Recommendation),
             self.title_similarity,
             self.position,
-            f32::from(self.first),
+            f32::from(self.candidates_before == 0),
             self.centrality,
             self.support_in,
             self.markers[Marker::Conclusion as usize],
             self.markers[Marker::Contrast as usize],
             self.position * self.position,
+            self.semantic_title_similarity,
+            self.semantic_centrality,
+            f32::from(self.candidates_after == 0),
+            (1.0 + self.sentences_after as f32).ln() / (1.0 + SENTENCES_AFTER_SCALE).ln(),
+            self.candidates_after as f32 / others as f32,
         ];
         scalars
             .into_iter()
@@ -281,15 +307,20 @@ mod tests {
         let candidate = ThesisCandidate {
             scores: Scores([0.7, 0.1, 0.15, 0.05]),
             title_similarity: 0.5,
-            position: 0.2,
-            first: true,
             centrality: 0.3,
+            semantic_title_similarity: 0.6,
+            semantic_centrality: 0.35,
+            position: 0.2,
+            sentences_after: 0,
+            candidates_before: 0,
+            candidates_after: 3,
             support_in: 0.4,
             markers: [0.0, 1.0, 0.0, 0.0],
             embedding: e.view(),
         };
         let f = candidate.features();
         assert_eq!(f.len(), THESIS_FEATURES + 2);
+        assert_eq!(&f[THESIS_FEATURES..], &[0.6, 0.8]);
         let named = |name: &str| {
             f[THESIS_FEATURE_NAMES
                 .iter()
@@ -299,10 +330,28 @@ mod tests {
         assert_eq!(named("p_claim"), 0.7);
         assert_eq!(named("p_recommendation"), 0.15);
         assert_eq!(named("first_candidate"), 1.0);
+        assert_eq!(named("last_candidate"), 0.0);
+        assert_eq!(named("candidates_after"), 1.0);
+        assert_eq!(named("sentences_after"), 0.0);
+        assert_eq!(named("semantic_title_similarity"), 0.6);
+        assert_eq!(named("semantic_centrality"), 0.35);
         assert_eq!(named("contrast_marker"), 1.0);
         assert_eq!(named("conclusion_marker"), 0.0);
         assert!((named("position_squared") - 0.04).abs() < 1e-6);
-        assert_eq!(&f[THESIS_FEATURES..], &[0.6, 0.8]);
+        let last = ThesisCandidate {
+            sentences_after: 60,
+            candidates_before: 3,
+            candidates_after: 0,
+            ..candidate
+        }
+        .features();
+        assert_eq!(last[0..3], f[0..3]);
+        assert_eq!(last[4], 0.0, "not the first");
+        assert_eq!(
+            last[12..THESIS_FEATURES],
+            [1.0, 1.0, 0.0],
+            "last; 60 sentences after; none after"
+        );
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //!    written news articles.
 //! 2. **The thesis is chosen** among the claims and recommendations by a learned conditional
 //!    logit ([`ThesisScorer`]): `P(thesis = i) = softmax_i(w · f_i)` over the candidates, with
-//!    `f_i` the label probabilities, similarity to the title, position, centrality among the
-//!    argumentative sentences, predicted support flowing in, and the sentence embedding. Its
-//!    probability is the thesis confidence. An article with no claim or recommendation has no
+//!    `f_i` the label probabilities, similarity to the title and centrality among the
+//!    argumentative sentences (also in the base encoder's space, [`semantic`]), position from
+//!    the start and from the end, and predicted support flowing in. Its probability is the
+//!    thesis confidence. An article with no claim or recommendation has no
 //!    thesis.
 //! 3. **Links are decoded into a forest whose main tree is rooted at the thesis**: every other
 //!    node gets at most one target, chosen as the maximum spanning arborescence ([`decode`])
@@ -28,6 +29,7 @@
 
 pub mod decode;
 pub mod features;
+pub mod semantic;
 
 use crate::classify::Domain;
 use crate::error::Result;
@@ -39,7 +41,8 @@ use decode::{arborescence, ScoredEdge};
 use features::{
     markers, pair_width, write_pair, DocShape, ThesisCandidate, Unit, MAX_LINK_DISTANCE,
 };
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use semantic::SemanticMap;
 use serde::{Deserialize, Serialize};
 
 /// Shape of the link scorer, saved in `argmine.json`.
@@ -136,17 +139,20 @@ impl LinkScorer {
     }
 
     /// The first step of graph building, shared by inference and thesis training: scores the
-    /// candidate links among `units` and lists the thesis candidates with their features.
+    /// candidate links among `units` and lists the thesis candidates with their features
+    /// (similarities in the base encoder's space through `semantic`).
     pub fn thesis_step(
         &self,
         units: &[Unit],
         doc: DocShape,
         title: Option<ArrayView1<f32>>,
+        semantic: &SemanticMap,
     ) -> Result<ThesisStep> {
         let pairs = candidate_pairs(units);
         let probs = self.score(units, doc, &pairs)?;
-        let (candidates, features) = thesis_candidates(units, title, doc.length, &pairs, &probs)
-            .into_iter()
+        let (candidates, features) =
+            thesis_candidates(units, title, doc.length, &pairs, &probs, semantic)
+                .into_iter()
             .map(|(unit, candidate)| (unit, candidate.features()))
             .unzip();
         Ok(ThesisStep {
@@ -169,8 +175,9 @@ pub struct ThesisStep {
     pub features: Vec<Vec<f32>>,
 }
 
-/// The thesis scorer: one weight per feature of [`ThesisCandidate::features`] (the scalars,
-/// then one per embedding dimension), stored in `argmine.json` so it can be read.
+/// The thesis scorer: one weight per feature of [`ThesisCandidate::features`], stored in
+/// `argmine.json` so it can be read. It may stop after the scalars, giving the embedding no
+/// weight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThesisScorer {
     pub weights: Vec<f32>,
@@ -212,6 +219,7 @@ pub struct GraphMeta {
 pub struct GraphModel {
     pub links: LinkScorer,
     pub thesis: ThesisScorer,
+    pub semantic: SemanticMap,
 }
 
 /// Candidate links among `units`: every ordered pair at most [`MAX_LINK_DISTANCE`] sentences
@@ -236,45 +244,68 @@ fn thesis_candidates<'a>(
     length: usize,
     pairs: &[(usize, usize)],
     probs: &[LinkProbs],
+    semantic: &SemanticMap,
 ) -> Vec<(usize, ThesisCandidate<'a>)> {
     let m = units.len();
     let mut support_in = vec![0f32; m];
     for (&(_, b), p) in pairs.iter().zip(probs) {
         support_in[b] += 1.0 - p[0];
     }
-    let mut first = true;
-    let mut out = Vec::new();
-    for (a, u) in units.iter().enumerate() {
-        if !matches!(u.scores.best().0, Label::Claim | Label::Recommendation) {
-            continue;
-        }
-        let centrality = if m > 1 {
-            units
-                .iter()
-                .enumerate()
-                .filter(|&(b, _)| b != a)
-                .map(|(_, v)| u.embedding.dot(&v.embedding))
-                .sum::<f32>()
-                / (m - 1) as f32
-        } else {
-            0.0
-        };
-        out.push((
-            a,
-            ThesisCandidate {
+    let chosen: Vec<usize> = (0..m)
+        .filter(|&a| {
+            matches!(
+                units[a].scores.best().0,
+                Label::Claim | Label::Recommendation
+            )
+        })
+        .collect();
+    let projected: Vec<Array1<f32>> = units
+        .iter()
+        .map(|u| semantic.project(u.embedding))
+        .collect();
+    let semantic_title = title.map(|t| semantic.project(t));
+    let mut mean = projected
+        .iter()
+        .fold(Array1::<f32>::zeros(semantic.output()), |sum, p| sum + p);
+    let norm = mean.dot(&mean).sqrt();
+    if norm > 0.0 {
+        mean /= norm;
+    }
+    chosen
+        .iter()
+        .enumerate()
+        .map(|(k, &a)| {
+            let u = &units[a];
+            let centrality = if m > 1 {
+                units
+                    .iter()
+                    .enumerate()
+                    .filter(|&(b, _)| b != a)
+                    .map(|(_, v)| u.embedding.dot(&v.embedding))
+                    .sum::<f32>()
+                    / (m - 1) as f32
+            } else {
+                0.0
+            };
+            let candidate = ThesisCandidate {
                 scores: u.scores,
                 title_similarity: title.map_or(0.0, |t| u.embedding.dot(&t)),
-                position: crate::classify::relative_position(u.index, length),
-                first,
                 centrality,
+                semantic_title_similarity: semantic_title
+                    .as_ref()
+                    .map_or(0.0, |t| projected[a].dot(t)),
+                semantic_centrality: projected[a].dot(&mean),
+                position: crate::classify::relative_position(u.index, length),
+                sentences_after: length.saturating_sub(u.index + 1),
+                candidates_before: k,
+                candidates_after: chosen.len() - 1 - k,
                 support_in: support_in[a] / (m.max(2) - 1) as f32,
                 markers: u.markers,
                 embedding: u.embedding,
-            },
-        ));
-        first = false;
-    }
-    out
+            };
+            (a, candidate)
+        })
+        .collect()
 }
 
 /// A decoded link between units: `(source, target, relation, confidence)`.
@@ -357,7 +388,9 @@ impl GraphModel {
             length: sentences.len(),
             domain: Domain::News,
         };
-        let step = self.links.thesis_step(&units, doc, title)?;
+        let step = self
+            .links
+            .thesis_step(&units, doc, title, &self.semantic)?;
         let Some((best, confidence)) = self.thesis.choose(&step.features) else {
             return Ok(ArgumentGraph::default());
         };

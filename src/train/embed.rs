@@ -68,6 +68,17 @@ impl TextEmbeddings {
         self.matrix.row(self.index[text])
     }
 
+    /// One row per distinct text, in the order [`TextEmbeddings::of_rows`] met them.
+    pub fn matrix(&self) -> ndarray::ArrayView2<'_, f32> {
+        self.matrix.view()
+    }
+
+    /// Whether `other` embeds the same texts in the same order (as two encoders' embeddings of
+    /// the same rows do), so that their matrices align row by row.
+    pub fn same_texts(&self, other: &TextEmbeddings) -> bool {
+        self.index == other.index
+    }
+
     pub fn hidden_size(&self) -> usize {
         self.matrix.ncols()
     }

@@ -234,7 +234,8 @@ pub fn mined_links(pipeline: &Pipeline, rows: &[Row], docs: &[&Doc]) -> Vec<[usi
 /// Thesis accuracy, per source with gold theses.
 pub fn thesis(model: &Model, rows: &[Row]) -> Result<BTreeMap<String, ThesisMetrics>> {
     per_source(model, rows, |data, docs| {
-        let m = graph::evaluate_thesis(&model.graph.links, &model.graph.thesis, data, docs)?;
+        let g = &model.graph;
+        let m = graph::evaluate_thesis(&g.links, &g.semantic, &g.thesis, data, docs)?;
         Ok((m.documents > 0).then_some(m))
     })
 }

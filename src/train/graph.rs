@@ -12,11 +12,15 @@
 //!   each domain's link threshold (below which a unit stays unattached) chosen on its own dev
 //!   documents ([`choose_thresholds`], which can also run alone on a trained scorer).
 //! - **Thesis.** Nodes are the units the classifier labels argumentative, as at inference; the
-//!   candidates and their features come from [`LinkScorer::thesis_step`], as at inference. A conditional logit is fitted
-//!   by gradient descent on the news-written train documents whose gold thesis is a candidate,
-//!   once for each L2 penalty of [`GraphTraining::thesis_l2`]; the fit with the best dev
-//!   accuracy is kept. The thesis scorer can also be refitted alone on a trained link scorer
-//!   ([`fit_thesis_scorer`]), which leaves the links untouched.
+//!   candidates and their features come from [`LinkScorer::thesis_step`], as at inference.
+//!   Their similarities in the base encoder's space go through a [`SemanticMap`] fitted first
+//!   ([`fit_semantic_map`]) from the model's embeddings of the training texts to the base
+//!   encoder's. A conditional logit is fitted by gradient descent on the train documents
+//!   whose gold thesis is a candidate, once for each pair of a weight of the documents that are
+//!   not real news ([`GraphTraining::thesis_written_weights`]) and an L2 penalty
+//!   ([`GraphTraining::thesis_l2`]); the fit with the best real-news dev accuracy is kept. The
+//!   thesis scorer can also be refitted alone on a trained link scorer ([`fit_thesis_scorer`]),
+//!   which leaves the links untouched.
 
 use super::datasets::{Row, Split};
 use super::embed::TextEmbeddings;
@@ -27,7 +31,8 @@ use super::optim::{
 };
 use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
-use crate::graph::features::{DocShape, Unit, THESIS_FEATURE_NAMES};
+use crate::graph::features::{DocShape, Unit, THESIS_FEATURES, THESIS_FEATURE_NAMES};
+use crate::graph::semantic::SemanticMap;
 use crate::graph::{
     candidate_pairs, units_of, GraphModel, LinkConfig, LinkScorer, ThesisScorer, Thresholds,
 };
@@ -155,7 +160,24 @@ pub struct GraphTraining {
     /// L2 penalties of the thesis weights to try, strongest first; the first with the best dev
     /// accuracy is kept.
     pub thesis_l2: Vec<f64>,
+    /// Weights of the thesis training documents that are not real news (the written
+    /// articles, whose theses come early), each tried with every L2 penalty, smallest first.
+    #[serde(default = "default_thesis_written_weights")]
+    pub thesis_written_weights: Vec<f32>,
+    /// How the embedding weights of the thesis scorer are penalised, each tried with every
+    /// weight and L2 penalty: `None` leaves the embedding out, a number multiplies the L2
+    /// penalty for its weights.
+    #[serde(default = "default_thesis_embedding_l2_scales")]
+    pub thesis_embedding_l2_scales: Vec<Option<f64>>,
     pub seed: u64,
+}
+
+fn default_thesis_written_weights() -> Vec<f32> {
+    vec![0.0, 0.3, 1.0]
+}
+
+fn default_thesis_embedding_l2_scales() -> Vec<Option<f64>> {
+    vec![None, Some(1.0), Some(100.0)]
 }
 
 impl Default for GraphTraining {
@@ -168,7 +190,9 @@ impl Default for GraphTraining {
             weight_decay: 0.01,
             dropout: 0.1,
             patience: 4,
-            thesis_l2: vec![0.01, 0.003, 0.001, 0.0003],
+            thesis_l2: vec![0.003, 0.001, 0.0003, 0.0001],
+            thesis_written_weights: default_thesis_written_weights(),
+            thesis_embedding_l2_scales: default_thesis_embedding_l2_scales(),
             seed: 17,
         }
     }
@@ -201,10 +225,12 @@ pub struct LinkReport {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ThesisReport {
     pub train_documents: usize,
-    /// The L2 penalty kept, and the dev accuracy of each one tried.
-    pub l2: f64,
-    pub dev_accuracy_by_l2: Vec<(f64, f64)>,
-    /// The weights of the scalar features (the embedding weights are in `argmine.json`).
+    /// The fit kept.
+    pub kept: ThesisFit,
+    /// Every fit tried, with its dev accuracy.
+    pub dev_accuracy: Vec<(ThesisFit, f64)>,
+    /// The weight of each scalar feature (the embedding weights, if any, are in
+    /// `argmine.json`).
     pub weights: BTreeMap<String, f32>,
     pub dev: ThesisMetrics,
     pub minutes: f64,
@@ -228,6 +254,16 @@ pub struct ThesisMetrics {
     pub first_candidate_accuracy: f64,
     pub last_candidate_accuracy: f64,
     pub headline_similarity_accuracy: f64,
+}
+
+/// The settings of one fit of the thesis scorer.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThesisFit {
+    /// Weight of the training documents that are not real news.
+    pub written_weight: f32,
+    pub l2: f64,
+    /// Multiplier of `l2` for the embedding weights; `None`: no embedding weights.
+    pub embedding_l2_scale: Option<f64>,
 }
 
 /// The trained components.
@@ -441,6 +477,7 @@ struct ThesisProblem {
 /// the classifier labels argumentative). `None` when the document has no gold thesis.
 fn thesis_problem(
     scorer: &LinkScorer,
+    semantic: &SemanticMap,
     data: &Embedded,
     doc: &Doc,
 ) -> Result<Option<ThesisProblem>> {
@@ -455,7 +492,7 @@ fn thesis_problem(
         .filter(|&i| data.scores[i].best().0.is_argumentative())
         .collect();
     let units = data.units(&nodes);
-    let step = scorer.thesis_step(&units, doc.shape(), data.title(doc))?;
+    let step = scorer.thesis_step(&units, doc.shape(), data.title(doc), semantic)?;
     let candidate_row = |k: usize| nodes[step.candidates[k]];
     Ok(Some(ThesisProblem {
         gold: (0..step.candidates.len()).find(|&k| candidate_row(k) == gold),
@@ -466,25 +503,50 @@ fn thesis_problem(
     }))
 }
 
-/// Fits the conditional logit over `width` features: minimises the mean
-/// `−log softmax(w·f)[gold]` plus `l2·|w|²/2`.
-fn fit_thesis(problems: &[(Vec<Vec<f32>>, usize)], width: usize, l2: f64) -> Vec<f32> {
+/// A training document of the thesis scorer: its candidates' features, the gold candidate,
+/// and the document's weight.
+struct ThesisExample {
+    features: Vec<Vec<f32>>,
+    gold: usize,
+    weight: f64,
+}
+
+/// Fits the conditional logit: minimises the weighted mean of `−log softmax(w·f)[gold]` over
+/// the examples plus `l2·|w|²/2`, over the scalar features only or, with an embedding L2 scale,
+/// over the embedding too with its weights' penalty multiplied by the scale.
+fn fit_thesis(examples: &[ThesisExample], l2: f64, embedding_l2_scale: Option<f64>) -> Vec<f32> {
+    let width = match (embedding_l2_scale, examples.first()) {
+        (Some(_), Some(e)) => e.features[0].len(),
+        _ => THESIS_FEATURES,
+    };
+    let penalty: Vec<f64> = (0..width)
+        .map(|k| {
+            if k < THESIS_FEATURES {
+                l2
+            } else {
+                l2 * embedding_l2_scale.unwrap_or(1.0)
+            }
+        })
+        .collect();
     let mut w = vec![0f64; width];
+    // all weights 0 leaves the zero scorer
+    let total: f64 = examples.iter().map(|e| e.weight).sum::<f64>().max(f64::MIN_POSITIVE);
     let rate = 0.5;
     for _ in 0..3000 {
-        let mut grad: Vec<f64> = w.iter().map(|x| l2 * x).collect();
-        for (candidates, gold) in problems {
-            let scores: Vec<f64> = candidates
+        let mut grad: Vec<f64> = w.iter().zip(&penalty).map(|(x, l2)| l2 * x).collect();
+        for e in examples.iter().filter(|e| e.weight > 0.0) {
+            let scores: Vec<f64> = e
+                .features
                 .iter()
                 .map(|f| f.iter().zip(&w).map(|(x, w)| *x as f64 * w).sum())
                 .collect();
             let max = scores.iter().cloned().fold(f64::MIN, f64::max);
             let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
             let z: f64 = exp.iter().sum();
-            for (k, f) in candidates.iter().enumerate() {
-                let p = exp[k] / z - f64::from(u8::from(k == *gold));
+            for (k, f) in e.features.iter().enumerate() {
+                let p = exp[k] / z - f64::from(u8::from(k == e.gold));
                 for (g, x) in grad.iter_mut().zip(f) {
-                    *g += p * *x as f64 / problems.len() as f64;
+                    *g += e.weight * p * *x as f64 / total;
                 }
             }
         }
@@ -499,18 +561,19 @@ fn fit_thesis(problems: &[(Vec<Vec<f32>>, usize)], width: usize, l2: f64) -> Vec
 /// gold thesis.
 pub fn evaluate_thesis(
     links: &LinkScorer,
+    semantic: &SemanticMap,
     thesis: &ThesisScorer,
     data: &Embedded,
     docs: &[&Doc],
 ) -> Result<ThesisMetrics> {
     let title_similarity = THESIS_FEATURE_NAMES
         .iter()
-        .position(|&n| n == "title_similarity")
+        .position(|&n| n == "semantic_title_similarity")
         .expect("a title-similarity feature");
     let mut m = ThesisMetrics::default();
     let (mut top3, mut first, mut last, mut headline) = (0, 0, 0, 0);
     for doc in docs {
-        let Some(problem) = thesis_problem(links, data, doc)? else {
+        let Some(problem) = thesis_problem(links, semantic, data, doc)? else {
             continue;
         };
         m.documents += 1;
@@ -548,17 +611,36 @@ pub fn evaluate_thesis(
     Ok(m)
 }
 
-/// Trains the link scorer and the thesis scorer on the train documents, selecting on dev.
+/// Fits the [`SemanticMap`] from the model's embeddings to the base encoder's, both of the
+/// same rows. It learns from the texts alone, no label.
+pub fn fit_semantic_map(model: &TextEmbeddings, base: &TextEmbeddings) -> SemanticMap {
+    assert!(
+        model.same_texts(base),
+        "both embeddings are of the same rows"
+    );
+    SemanticMap::fit(model.matrix(), base.matrix(), SEMANTIC_RIDGE)
+}
+
+/// L2 penalty of [`fit_semantic_map`]'s regression.
+const SEMANTIC_RIDGE: f64 = 0.1;
+
+/// Trains the link scorer and the thesis scorer on the train documents, selecting on dev;
+/// `semantic` is [`fit_semantic_map`]'s map for these embeddings.
 pub fn train_graph(
     data: &Embedded,
+    semantic: SemanticMap,
     settings: &GraphTraining,
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(usize, usize, f32),
 ) -> Result<TrainedGraph> {
     let (links, config, vars, link_report) = train_links(data, settings, log, progress)?;
-    let (thesis, thesis_report) = fit_thesis_scorer(&links, data, settings, log)?;
+    let (thesis, thesis_report) = fit_thesis_scorer(&links, &semantic, data, settings, log)?;
     Ok(TrainedGraph {
-        model: GraphModel { links, thesis },
+        model: GraphModel {
+            links,
+            thesis,
+            semantic,
+        },
         config,
         vars,
         report: GraphReport {
@@ -660,11 +742,12 @@ fn train_links(
     Ok((scorer, config, vars, report))
 }
 
-/// Fits the thesis scorer on the news-written train documents, with candidates and support
-/// features from `links`, once per L2 penalty of the settings, and keeps the fit with the best
-/// dev accuracy.
+/// Fits the thesis scorer on the train documents, with candidates and support features from
+/// `links`, once for each written-news weight and L2 penalty of the settings, and keeps the
+/// fit with the best dev accuracy (on real news when the dev split has any).
 pub fn fit_thesis_scorer(
     links: &LinkScorer,
+    semantic: &SemanticMap,
     data: &Embedded,
     settings: &GraphTraining,
     log: &mut dyn FnMut(&str),
@@ -672,58 +755,76 @@ pub fn fit_thesis_scorer(
     let started = std::time::Instant::now();
     let docs = documents(data.rows);
     let (train, dev) = splits(&docs);
-    let mut problems = Vec::new();
+    let mut examples = Vec::new();
     for d in &train {
         if let Some(ThesisProblem {
             features,
             gold: Some(gold),
             ..
-        }) = thesis_problem(links, data, d)?
+        }) = thesis_problem(links, semantic, data, d)?
         {
-            problems.push((features, gold));
+            let real = selection_group(&d.source) == Some("real-news");
+            examples.push((features, gold, real));
         }
     }
-    // chosen on the real news when the dev split has any
     let real: Vec<&Doc> = dev
         .iter()
         .copied()
         .filter(|d| selection_group(&d.source) == Some("real-news"))
         .collect();
     let dev = if real.is_empty() { dev } else { real };
-    let width = crate::graph::features::THESIS_FEATURES + data.embeddings.hidden_size();
-    let mut best: Option<(f64, ThesisScorer, ThesisMetrics)> = None;
+    let mut best: Option<(ThesisFit, ThesisScorer, ThesisMetrics)> = None;
     let mut tried = Vec::new();
-    for &l2 in &settings.thesis_l2 {
-        let scorer = ThesisScorer {
-            weights: fit_thesis(&problems, width, l2),
-        };
-        let metrics = evaluate_thesis(links, &scorer, data, &dev)?;
-        log(&format!(
-            "thesis: L2 {l2}: dev accuracy {:.4} ({} of {})",
-            metrics.accuracy, metrics.correct, metrics.documents
-        ));
-        tried.push((l2, metrics.accuracy));
-        if best
-            .as_ref()
-            .is_none_or(|b| metrics.accuracy > b.2.accuracy)
-        {
-            best = Some((l2, scorer, metrics));
+    for &written_weight in &settings.thesis_written_weights {
+        let weighted: Vec<ThesisExample> = examples
+            .iter()
+            .map(|(features, gold, real)| ThesisExample {
+                features: features.clone(),
+                gold: *gold,
+                weight: if *real { 1.0 } else { f64::from(written_weight) },
+            })
+            .collect();
+        for &embedding_l2_scale in &settings.thesis_embedding_l2_scales {
+            for &l2 in &settings.thesis_l2 {
+                let fit = ThesisFit {
+                    written_weight,
+                    l2,
+                    embedding_l2_scale,
+                };
+                let scorer = ThesisScorer {
+                    weights: fit_thesis(&weighted, l2, embedding_l2_scale),
+                };
+                let metrics = evaluate_thesis(links, semantic, &scorer, data, &dev)?;
+                log(&format!(
+                    "thesis: {fit:?}: dev accuracy {:.4} ({} of {})",
+                    metrics.accuracy, metrics.correct, metrics.documents
+                ));
+                tried.push((fit, metrics.accuracy));
+                if best
+                    .as_ref()
+                    .is_none_or(|b| metrics.accuracy > b.2.accuracy)
+                {
+                    best = Some((fit, scorer, metrics));
+                }
+            }
         }
     }
-    let (l2, scorer, dev_thesis) = best.expect("at least one thesis L2 penalty");
+    let (kept, scorer, dev_thesis) = best.expect("at least one thesis setting");
     log(&format!(
-        "thesis: {} train documents; kept L2 {l2}: dev accuracy {:.4} ({} of {}; first candidate {:.4})",
-        problems.len(),
+        "thesis: {} train documents; kept {kept:?}: dev accuracy {:.4} ({} of {}; first \
+         candidate {:.4}, last {:.4})",
+        examples.len(),
         dev_thesis.accuracy,
         dev_thesis.correct,
         dev_thesis.documents,
-        dev_thesis.first_candidate_accuracy
+        dev_thesis.first_candidate_accuracy,
+        dev_thesis.last_candidate_accuracy
     ));
     let report = ThesisReport {
-        train_documents: problems.len(),
-        l2,
-        dev_accuracy_by_l2: tried,
-        weights: crate::graph::features::THESIS_FEATURE_NAMES
+        train_documents: examples.len(),
+        kept,
+        dev_accuracy: tried,
+        weights: THESIS_FEATURE_NAMES
             .iter()
             .zip(&scorer.weights)
             .map(|(k, v)| (k.to_string(), *v))

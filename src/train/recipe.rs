@@ -21,6 +21,7 @@ use crate::encode::candle::CandleEncoder;
 use crate::encode::gemm::Level;
 use crate::encode::Backend;
 use crate::error::{Error, Result};
+use crate::graph::semantic::SemanticMap;
 use crate::graph::GraphMeta;
 use crate::model::{Classifier, ModelDir, ModelMeta, Report};
 use crate::types::stable_hash;
@@ -101,15 +102,7 @@ pub fn train_model(
                     log: &mut dyn FnMut(&str),
                     progress: &mut dyn FnMut(&str, usize, usize, f32)|
      -> Result<(TrainedHead, TextEmbeddings)> {
-        let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
-        let inference = Mode::Inference {
-            precision: Precision::F32,
-            level: Level::from_env()?,
-        };
-        let encoder = CandleEncoder::new(vb, &base.config, inference)?;
-        let emb = TextEmbeddings::of_rows(&all, &base.tokenizer, &encoder, &mut |d, t| {
-            progress(stage, d, t, 0.0)
-        })?;
+        let emb = embed_rows(&base, tensors, &all, &mut |d, t| progress(stage, d, t, 0.0))?;
         let head = train_head(
             &emb.features(&train),
             &train,
@@ -126,7 +119,7 @@ pub fn train_model(
         Ok((head, emb))
     };
 
-    let (frozen, frozen_emb) = fit_head(&base.tensors, "embed (frozen encoder)", log, progress)?;
+    let (frozen, base_emb) = fit_head(&base.tensors, "embed (frozen encoder)", log, progress)?;
     let mut report = TrainReport {
         options: options.clone(),
         train_rows: train.len(),
@@ -140,7 +133,8 @@ pub fn train_model(
         temperature: frozen.config.temperature,
         minutes: 0.0,
     };
-    let mut kept = (base.tensors.clone(), frozen, frozen_emb);
+    // the kept encoder's tensors, head, and embeddings (`None`: the base encoder's)
+    let mut kept = (base.tensors.clone(), frozen, None);
     if !options.frozen_only {
         let tuned = finetune::finetune(
             &base,
@@ -157,7 +151,7 @@ pub fn train_model(
         if head.dev_score > kept.1.dev_score {
             report.kept = "fine-tuned".into();
             report.temperature = head.config.temperature;
-            kept = (tuned.tensors, head, emb);
+            kept = (tuned.tensors, head, Some(emb));
         }
     }
     log(&format!("keeping the {} encoder", report.kept));
@@ -168,8 +162,9 @@ pub fn train_model(
     out.write_head(&kept.1.vars)?;
     out.write_tokenizer(&base.tokenizer)?;
     out.copy_config_from(&base_dir)?;
-    let data = graph::Embedded::new(&all, kept.2, &kept.1.head)?;
-    let graph = fit_graph(&out, &data, &options.graph, log, &mut |d, t, l| {
+    let semantic = graph::fit_semantic_map(kept.2.as_ref().unwrap_or(&base_emb), &base_emb);
+    let data = graph::Embedded::new(&all, kept.2.unwrap_or(base_emb), &kept.1.head)?;
+    let graph = fit_graph(&out, &data, semantic, &options.graph, log, &mut |d, t, l| {
         progress("graph", d, t, l)
     })?;
     let meta = ModelMeta {
@@ -189,17 +184,37 @@ pub fn train_model(
     Ok(report)
 }
 
-/// Trains the graph components on embedded rows, writes their weights and report into the
-/// model directory `out`, and returns what `argmine.json` records of them.
+/// Every distinct text of `rows` embedded by the encoder with `tensors` (the base encoder's,
+/// or fine-tuned from them), in f32.
+fn embed_rows(
+    base: &BaseEncoder,
+    tensors: &HashMap<String, Tensor>,
+    rows: &[Row],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<TextEmbeddings> {
+    let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
+    let inference = Mode::Inference {
+        precision: Precision::F32,
+        level: Level::from_env()?,
+    };
+    let encoder = CandleEncoder::new(vb, &base.config, inference)?;
+    TextEmbeddings::of_rows(rows, &base.tokenizer, &encoder, progress)
+}
+
+/// Trains the graph components on embedded rows (with `semantic`, the map of their
+/// embeddings into the base encoder's), writes their weights and report into the model
+/// directory `out`, and returns what `argmine.json` records of them.
 fn fit_graph(
     out: &ModelDir,
     data: &graph::Embedded,
+    semantic: SemanticMap,
     settings: &GraphTraining,
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(usize, usize, f32),
 ) -> Result<GraphMeta> {
-    let trained = graph::train_graph(data, settings, log, progress)?;
+    let trained = graph::train_graph(data, semantic, settings, log, progress)?;
     out.write_links(&trained.vars)?;
+    out.write_semantic_map(&trained.model.semantic)?;
     out.write_report(Report::Graph, &trained.report)?;
     Ok(GraphMeta {
         link: trained.config,
@@ -207,13 +222,15 @@ fn fit_graph(
     })
 }
 
-/// Which graph components [`retrain_graph`] fits again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which graph components [`retrain_graph`] fits again. The thesis scorer's similarities are
+/// measured in the space of the `base` encoder that the model was fine-tuned from
+/// ([`SemanticMap`]), so refitting it needs that encoder's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GraphRefit {
     /// The link scorer and the thesis scorer.
-    LinksAndThesis,
+    LinksAndThesis { base: PathBuf },
     /// Only the thesis scorer, on the model's link scorer (whose weights stay as they are).
-    Thesis,
+    Thesis { base: PathBuf },
     /// Only the link thresholds, chosen on dev for the model's link scorer (whose weights
     /// stay as they are).
     Thresholds,
@@ -237,17 +254,32 @@ pub fn retrain_graph(
         model.encoder.as_ref(),
         &mut |d, t| progress("embed", d, t, 0.0),
     )?;
+    let semantic = match &refit {
+        GraphRefit::LinksAndThesis { base } | GraphRefit::Thesis { base } => {
+            let base = BaseEncoder::load(&ModelDir::new(base), model.meta.max_tokens)?;
+            let base_emb = embed_rows(&base, &base.tensors, &rows, &mut |d, t| {
+                progress("embed (base encoder)", d, t, 0.0)
+            })?;
+            Some(graph::fit_semantic_map(&emb, &base_emb))
+        }
+        GraphRefit::Thresholds => None,
+    };
     let embedded = graph::Embedded::new(&rows, emb, &model.head)?;
     let mut meta = model.meta.clone();
-    let (refit, graph_meta) = match (refit, &model.meta.graph) {
-        (GraphRefit::LinksAndThesis, _) => {
-            meta.graph = Some(fit_graph(dir, &embedded, settings, log, &mut |d, t, l| {
-                progress("graph", d, t, l)
-            })?);
+    let (semantic, graph_meta) = match (semantic, &refit, &model.meta.graph) {
+        (Some(semantic), GraphRefit::LinksAndThesis { .. }, _) => {
+            meta.graph = Some(fit_graph(
+                dir,
+                &embedded,
+                semantic,
+                settings,
+                log,
+                &mut |d, t, l| progress("graph", d, t, l),
+            )?);
             return dir.write_meta(&meta);
         }
-        (refit, Some(graph_meta)) => (refit, graph_meta.clone()),
-        (_, None) => {
+        (semantic, _, Some(graph_meta)) => (semantic, graph_meta.clone()),
+        (_, _, None) => {
             return Err(Error::NoGraphScorers {
                 dir: dir.path().to_path_buf(),
             })
@@ -257,10 +289,16 @@ pub fn retrain_graph(
     // edited as JSON, so that what this refit does not touch stays as it was written
     let mut report: serde_json::Value = dir.read_report(Report::Graph)?;
     let mut refitted = graph_meta;
-    if refit == GraphRefit::Thesis {
-        let (thesis, thesis_report) = graph::fit_thesis_scorer(&links, &embedded, settings, log)?;
+    if let Some(semantic) = semantic {
+        let (thesis, thesis_report) =
+            graph::fit_thesis_scorer(&links, &semantic, &embedded, settings, log)?;
         report["settings"]["thesis_l2"] = serde_json::json!(settings.thesis_l2);
+        report["settings"]["thesis_written_weights"] =
+            serde_json::json!(settings.thesis_written_weights);
+        report["settings"]["thesis_embedding_l2_scales"] =
+            serde_json::json!(settings.thesis_embedding_l2_scales);
         report["thesis"] = json_value(&thesis_report);
+        dir.write_semantic_map(&semantic)?;
         refitted.thesis = thesis;
     } else {
         let docs = graph::documents(&rows);
