@@ -98,7 +98,7 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
     err.chain()
         .find_map(|e| match e.downcast_ref::<argmine::Error>()? {
             argmine::Error::NoGraphScorers { .. } => {
-                Some("train them with `argmine train --graph-only --out DIR --data ...`")
+                Some("train them with `argmine train --graph-only --base BASE --out DIR --data ...`")
             }
             argmine::Error::ThesisWidth { .. } => {
                 Some("refit them with `argmine train --thesis-only --base BASE --out DIR --data ...`")
