@@ -97,12 +97,12 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn hint(err: &anyhow::Error) -> Option<&'static str> {
     err.chain()
         .find_map(|e| match e.downcast_ref::<argmine::Error>()? {
-            argmine::Error::NoGraphScorers { .. } => {
-                Some("train them with `argmine train --graph-only --base BASE --out DIR --data ...`")
-            }
-            argmine::Error::ThesisWidth { .. } => {
-                Some("refit them with `argmine train --thesis-only --base BASE --out DIR --data ...`")
-            }
+            argmine::Error::NoGraphScorers { .. } => Some(
+                "train them with `argmine train --graph-only --base BASE --out DIR --data ...`",
+            ),
+            argmine::Error::ThesisWidth { .. } => Some(
+                "refit them with `argmine train --thesis-only --base BASE --out DIR --data ...`",
+            ),
             _ => None,
         })
 }

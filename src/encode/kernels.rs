@@ -22,20 +22,31 @@ use std::f32::consts::FRAC_1_SQRT_2;
 /// each block of rows they write), vectorised for `level`.
 pub fn gelu_in_place(xs: &mut [f32], level: Level) {
     #[cfg(target_arch = "x86_64")]
-    if Level::capped(level) >= Level::Avx2 {
-        // SAFETY: the CPU has AVX2 and FMA (the level is capped at the detected one).
-        return unsafe { gelu_avx2(xs) };
+    match Level::capped(level) {
+        // SAFETY: the CPU has the level's features (the level is capped at the detected one).
+        Level::Avx512 => unsafe { gelu_avx512(xs) },
+        Level::Avx2 => unsafe { gelu_avx2(xs) },
+        Level::Portable => gelu(xs),
     }
-    let _ = level;
-    gelu(xs)
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = level;
+        gelu(xs)
+    }
 }
 
-/// The loops of this module compiled again with AVX2 and FMA enabled, so that the compiler
-/// vectorises them 8 floats wide instead of SSE2's 4. The results are the same bits: Rust never
-/// fuses a multiply and an add unless asked to.
+/// The loops of this module compiled again with AVX2 and FMA, or AVX-512, enabled, so that the
+/// compiler vectorises them 8 or 16 floats wide instead of SSE2's 4. The results are the same
+/// bits: Rust never fuses a multiply and an add unless asked to.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gelu_avx2(xs: &mut [f32]) {
+    gelu(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn gelu_avx512(xs: &mut [f32]) {
     gelu(xs)
 }
 
@@ -105,12 +116,14 @@ impl CustomOp2 for Attention {
         };
         let qkv = &qkv[q.0..q.1];
         #[cfg(target_arch = "x86_64")]
-        if Level::capped(self.level) >= Level::Avx2 {
-            // SAFETY: the CPU has AVX2 and FMA (the level is capped at the detected one).
-            unsafe { attention_avx2(qkv, real, &mut out, problem) };
-            return Ok((CpuStorage::F32(out), shape));
+        match Level::capped(self.level) {
+            // SAFETY: the CPU has the level's features (the level is capped at the detected one).
+            Level::Avx512 => unsafe { attention_avx512(qkv, real, &mut out, problem) },
+            Level::Avx2 => unsafe { attention_avx2(qkv, real, &mut out, problem) },
+            Level::Portable => attend::<PortableTiles>(qkv, real, &mut out, problem),
         }
-        attend(qkv, real, &mut out, problem);
+        #[cfg(not(target_arch = "x86_64"))]
+        attend::<PortableTiles>(qkv, real, &mut out, problem);
         Ok((CpuStorage::F32(out), shape))
     }
 }
@@ -126,88 +139,346 @@ struct AttentionShape {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn attention_avx2(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
-    attend(qkv, real, out, shape)
+    attend::<x86::Avx2Tiles>(qkv, real, out, shape)
 }
 
-/// Lanes of the blocks the attention loops keep in registers (one AVX2 vector), and how many
-/// blocks they sum side by side, so that the additions do not wait on one another.
-const LANES: usize = 8;
-const BLOCKS: usize = 4;
-const GROUP: usize = LANES * BLOCKS;
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn attention_avx512(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
+    attend::<x86::Avx512Tiles>(qkv, real, out, shape)
+}
+
+/// The register tile of the attention loops: `QUERIES` queries side by side against a block of
+/// `LANES` keys (scores) or of `LANES` values of the head (context), so that every key or value
+/// loaded serves several queries and the additions do not wait on one another.
+const QUERIES: usize = 6;
+const LANES: usize = 16;
 
 #[inline(always)]
-fn attend(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
+fn attend<T: Tiles>(qkv: &[f32], real: &[u32], out: &mut [f32], shape: AttentionShape) {
     let AttentionShape { width, heads, head } = shape;
     let hidden = heads * head;
-    let scale = 1.0 / (head as f32).sqrt();
-    let stride = width.div_ceil(GROUP) * GROUP;
-    // Keys transposed ([head][tokens], zero past the real ones), so that a query's scores are
-    // summed GROUP keys at a time in registers.
-    let mut keys = vec![0f32; head * stride];
-    let mut scores = vec![0f32; stride];
+    let stride = width.div_ceil(LANES) * LANES;
+    let mut scratch = Scratch {
+        keys: vec![0f32; head * stride],
+        queries: vec![0f32; head * QUERIES],
+        scores: vec![0f32; QUERIES * stride],
+    };
     for (b, &n) in real.iter().enumerate() {
         let n = (n as usize).min(width);
-        let n_padded = n.div_ceil(GROUP) * GROUP;
         let rows = &qkv[b * width * 3 * hidden..][..width * 3 * hidden];
         let out = &mut out[b * width * hidden..][..width * hidden];
         for h in 0..heads {
-            let column = |token: usize, part: usize| {
-                &rows[token * 3 * hidden + part * hidden + h * head..][..head]
+            let row = HeadRows {
+                rows,
+                hidden,
+                head,
+                offset: h * head,
+                n,
+                padded: n.div_ceil(LANES) * LANES,
             };
+            // Keys transposed ([head][tokens], zero past the real ones), so that a block of
+            // keys is one contiguous load per head dimension.
+            let keys = &mut scratch.keys[..head * row.padded];
             keys.fill(0.0);
             for j in 0..n {
-                for (c, &k) in column(j, 1).iter().enumerate() {
-                    keys[c * n_padded + j] = k;
+                for (c, &k) in row.part(j, 1).iter().enumerate() {
+                    keys[c * row.padded + j] = k;
                 }
             }
-            for i in 0..n {
-                let q = column(i, 0);
-                for (group, scores) in scores[..n_padded].chunks_exact_mut(GROUP).enumerate() {
-                    let mut acc = [[0f32; LANES]; BLOCKS];
-                    for (c, &q) in q.iter().enumerate() {
-                        let q = q * scale;
-                        let k = &keys[c * n_padded + group * GROUP..][..GROUP];
-                        for (acc, k) in acc.iter_mut().zip(k.chunks_exact(LANES)) {
-                            for (a, &k) in acc.iter_mut().zip(k) {
-                                *a += q * k;
-                            }
-                        }
-                    }
-                    scores.copy_from_slice(acc.as_flattened());
-                }
-                let scores = &mut scores[..n];
-                let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-                for s in scores.iter_mut() {
-                    *s = exp(*s - max);
-                }
-                let sum_inverse = 1.0 / scores.iter().sum::<f32>();
-                for s in scores.iter_mut() {
-                    *s *= sum_inverse;
-                }
-                let context = &mut out[i * hidden + h * head..][..head];
-                let mut groups = context.chunks_exact_mut(GROUP);
-                for (group, context) in groups.by_ref().enumerate() {
-                    let mut acc = [[0f32; LANES]; BLOCKS];
-                    for (j, &p) in scores.iter().enumerate() {
-                        let v = &column(j, 2)[group * GROUP..][..GROUP];
-                        for (acc, v) in acc.iter_mut().zip(v.chunks_exact(LANES)) {
-                            for (a, &v) in acc.iter_mut().zip(v) {
-                                *a += p * v;
-                            }
-                        }
-                    }
-                    context.copy_from_slice(acc.as_flattened());
-                }
-                let rest = groups.into_remainder();
-                let done = head - rest.len();
-                for (j, &p) in scores.iter().enumerate() {
-                    for (o, &v) in rest.iter_mut().zip(&column(j, 2)[done..]) {
-                        *o += p * v;
-                    }
+            let mut first = 0;
+            while first < n {
+                if n - first >= QUERIES {
+                    attend_queries::<T, QUERIES>(&row, first, &mut scratch, out);
+                    first += QUERIES;
+                } else {
+                    attend_queries::<T, 1>(&row, first, &mut scratch, out);
+                    first += 1;
                 }
             }
         }
     }
+}
+
+/// Buffers the attention reuses across rows and heads.
+struct Scratch {
+    /// The keys of one head, transposed.
+    keys: Vec<f32>,
+    /// The scaled queries of one tile, transposed: `[head][queries]`.
+    queries: Vec<f32>,
+    /// The scores, then the probabilities, of one tile: `[queries][padded tokens]`.
+    scores: Vec<f32>,
+}
+
+/// One head of one row of the query-key-value product.
+struct HeadRows<'a> {
+    rows: &'a [f32],
+    hidden: usize,
+    head: usize,
+    /// Where the head starts within each of queries, keys and values.
+    offset: usize,
+    /// Real tokens, and real tokens rounded up to whole blocks of `LANES`.
+    n: usize,
+    padded: usize,
+}
+
+impl<'a> HeadRows<'a> {
+    /// The head's query (`part` 0), key (1) or value (2) of `token`.
+    #[inline(always)]
+    fn part(&self, token: usize, part: usize) -> &'a [f32] {
+        &self.rows[token * 3 * self.hidden + part * self.hidden + self.offset..][..self.head]
+    }
+}
+
+/// Attention of the `Q` queries from `first`: each score is summed over the head dimension in
+/// order, each context value over the keys in order, whatever `Q` is, so a query's result does
+/// not depend on the tile it was computed in.
+#[inline(always)]
+fn attend_queries<T: Tiles, const Q: usize>(
+    row: &HeadRows,
+    first: usize,
+    scratch: &mut Scratch,
+    out: &mut [f32],
+) {
+    let (head, n, padded) = (row.head, row.n, row.padded);
+    let scale = 1.0 / (head as f32).sqrt();
+    let queries = &mut scratch.queries[..head * Q];
+    for t in 0..Q {
+        for (c, &q) in row.part(first + t, 0).iter().enumerate() {
+            queries[c * Q + t] = q * scale;
+        }
+    }
+    let keys = &scratch.keys[..head * padded];
+    let scores = &mut scratch.scores[..Q * padded];
+    for block in (0..padded).step_by(LANES) {
+        T::scores::<Q>(keys, padded, queries, block, scores);
+    }
+    for scores in scores.chunks_exact_mut(padded) {
+        let scores = &mut scores[..n];
+        // The maximum in LANES lanes side by side, so that the loop vectorises.
+        let mut lanes = [f32::NEG_INFINITY; LANES];
+        for chunk in scores.chunks(LANES) {
+            for (m, &s) in lanes.iter_mut().zip(chunk) {
+                *m = if s > *m { s } else { *m };
+            }
+        }
+        let max = lanes.into_iter().fold(f32::NEG_INFINITY, f32::max);
+        for s in scores.iter_mut() {
+            *s = exp(*s - max);
+        }
+        let sum_inverse = 1.0 / scores.iter().sum::<f32>();
+        for s in scores.iter_mut() {
+            *s *= sum_inverse;
+        }
+    }
+    let out = &mut out[first * row.hidden + row.offset..];
+    let whole = head - head % LANES;
+    for d in (0..whole).step_by(LANES) {
+        T::context::<Q>(row, scores, d, out);
+    }
+    for t in 0..Q {
+        let context = &mut out[t * row.hidden + whole..][..head - whole];
+        for j in 0..n {
+            let p = scores[t * padded + j];
+            for (o, &v) in context.iter_mut().zip(&row.part(j, 2)[whole..]) {
+                *o += p * v;
+            }
+        }
+    }
+}
+
+/// The two products of an attention tile, per CPU level. Every lane computes `acc += a · b`,
+/// a multiply then an add (never fused), in the same order at every level, so every level
+/// gives the same bits.
+trait Tiles {
+    /// `scores[t][block..][..LANES] = Σ_c queries[c][t] · keys[c][block..][..LANES]`, for the
+    /// `Q` queries of a tile (`queries`: `[head][Q]`; `keys` and `scores` rows of `padded`).
+    fn scores<const Q: usize>(
+        keys: &[f32],
+        padded: usize,
+        queries: &[f32],
+        block: usize,
+        scores: &mut [f32],
+    );
+
+    /// `out[t · hidden + d..][..LANES] = Σ_j probabilities[t][j] · values[j][d..][..LANES]`
+    /// over the `row.n` real tokens (`probabilities`: `[Q][row.padded]`).
+    fn context<const Q: usize>(row: &HeadRows, probabilities: &[f32], d: usize, out: &mut [f32]);
+}
+
+/// The tiles in plain Rust.
+struct PortableTiles;
+
+impl Tiles for PortableTiles {
+    fn scores<const Q: usize>(
+        keys: &[f32],
+        padded: usize,
+        queries: &[f32],
+        block: usize,
+        scores: &mut [f32],
+    ) {
+        let mut acc = [[0f32; LANES]; Q];
+        for (keys, q) in keys.chunks_exact(padded).zip(queries.chunks_exact(Q)) {
+            for (acc, &q) in acc.iter_mut().zip(q) {
+                for (a, &k) in acc.iter_mut().zip(&keys[block..][..LANES]) {
+                    *a += q * k;
+                }
+            }
+        }
+        for (t, acc) in acc.iter().enumerate() {
+            scores[t * padded + block..][..LANES].copy_from_slice(acc);
+        }
+    }
+
+    fn context<const Q: usize>(row: &HeadRows, probabilities: &[f32], d: usize, out: &mut [f32]) {
+        let mut acc = [[0f32; LANES]; Q];
+        for j in 0..row.n {
+            let v = &row.part(j, 2)[d..][..LANES];
+            for (t, acc) in acc.iter_mut().enumerate() {
+                let p = probabilities[t * row.padded + j];
+                for (a, &v) in acc.iter_mut().zip(v) {
+                    *a += p * v;
+                }
+            }
+        }
+        for (t, acc) in acc.iter().enumerate() {
+            out[t * row.hidden + d..][..LANES].copy_from_slice(acc);
+        }
+    }
+}
+
+/// The tiles in AVX2 (two vectors of 8 per block of `LANES`) and AVX-512 (one of 16).
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{HeadRows, Tiles, LANES};
+    use std::arch::x86_64::*;
+
+    macro_rules! tiles {
+        ($name:ident, $features:literal, $width:expr, $zero:ident, $load:ident, $set1:ident,
+         $mul:ident, $add:ident, $store:ident) => {
+            pub(super) struct $name;
+
+            impl $name {
+                #[target_feature(enable = $features)]
+                unsafe fn scores_tile<const Q: usize>(
+                    keys: &[f32],
+                    padded: usize,
+                    queries: &[f32],
+                    block: usize,
+                    scores: &mut [f32],
+                ) {
+                    let head = queries.len() / Q;
+                    assert!(keys.len() >= head * padded && block + LANES <= padded);
+                    assert!(scores.len() >= Q * padded);
+                    let mut acc = [[$zero(); LANES / $width]; Q];
+                    let (mut k, mut q) = (keys.as_ptr().add(block), queries.as_ptr());
+                    for _ in 0..head {
+                        let mut kv = [$zero(); LANES / $width];
+                        for (v, kv) in kv.iter_mut().enumerate() {
+                            *kv = $load(k.add(v * $width));
+                        }
+                        for (t, acc) in acc.iter_mut().enumerate() {
+                            let x = $set1(*q.add(t));
+                            for (acc, &kv) in acc.iter_mut().zip(&kv) {
+                                *acc = $add(*acc, $mul(x, kv));
+                            }
+                        }
+                        k = k.add(padded);
+                        q = q.add(Q);
+                    }
+                    for (t, acc) in acc.iter().enumerate() {
+                        let at = scores.as_mut_ptr().add(t * padded + block);
+                        for (v, &acc) in acc.iter().enumerate() {
+                            $store(at.add(v * $width), acc);
+                        }
+                    }
+                }
+
+                #[target_feature(enable = $features)]
+                unsafe fn context_tile<const Q: usize>(
+                    row: &HeadRows,
+                    probabilities: &[f32],
+                    d: usize,
+                    out: &mut [f32],
+                ) {
+                    assert!(probabilities.len() >= Q * row.padded && d + LANES <= row.head);
+                    assert!(out.len() >= (Q - 1) * row.hidden + d + LANES);
+                    let stride = 3 * row.hidden;
+                    let first = row.part(0, 2)[d..][..LANES].as_ptr();
+                    assert!(row.n == 0 || row.rows.len() >= (row.n - 1) * stride + 3 * row.hidden);
+                    let mut acc = [[$zero(); LANES / $width]; Q];
+                    for j in 0..row.n {
+                        let values = first.add(j * stride);
+                        let mut vv = [$zero(); LANES / $width];
+                        for (v, vv) in vv.iter_mut().enumerate() {
+                            *vv = $load(values.add(v * $width));
+                        }
+                        for (t, acc) in acc.iter_mut().enumerate() {
+                            let p = $set1(*probabilities.get_unchecked(t * row.padded + j));
+                            for (acc, &vv) in acc.iter_mut().zip(&vv) {
+                                *acc = $add(*acc, $mul(p, vv));
+                            }
+                        }
+                    }
+                    for (t, acc) in acc.iter().enumerate() {
+                        let at = out.as_mut_ptr().add(t * row.hidden + d);
+                        for (v, &acc) in acc.iter().enumerate() {
+                            $store(at.add(v * $width), acc);
+                        }
+                    }
+                }
+            }
+
+            impl Tiles for $name {
+                #[inline(always)]
+                fn scores<const Q: usize>(
+                    keys: &[f32],
+                    padded: usize,
+                    queries: &[f32],
+                    block: usize,
+                    scores: &mut [f32],
+                ) {
+                    // SAFETY: these tiles are only used under the level's target features
+                    // (`attention_avx2`, `attention_avx512`); the asserts bound every access.
+                    unsafe { Self::scores_tile::<Q>(keys, padded, queries, block, scores) }
+                }
+
+                #[inline(always)]
+                fn context<const Q: usize>(
+                    row: &HeadRows,
+                    probabilities: &[f32],
+                    d: usize,
+                    out: &mut [f32],
+                ) {
+                    // SAFETY: as in `scores`.
+                    unsafe { Self::context_tile::<Q>(row, probabilities, d, out) }
+                }
+            }
+        };
+    }
+
+    tiles!(
+        Avx2Tiles,
+        "avx2,fma",
+        8,
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_set1_ps,
+        _mm256_mul_ps,
+        _mm256_add_ps,
+        _mm256_storeu_ps
+    );
+    tiles!(
+        Avx512Tiles,
+        "avx512f",
+        16,
+        _mm512_setzero_ps,
+        _mm512_loadu_ps,
+        _mm512_set1_ps,
+        _mm512_mul_ps,
+        _mm512_add_ps,
+        _mm512_storeu_ps
+    );
 }
 
 /// e^x for x ≤ 0 (softmax inputs after the row maximum is subtracted), within 2 ulp; inputs
@@ -316,41 +587,38 @@ mod tests {
 
     #[test]
     fn attention_matches_candles_ops_and_ignores_padding_to_the_bit() {
-        let (heads, d, n) = (4, 8, 7);
-        let three_h = 3 * heads * d;
-        let values: Vec<f32> = (0..n * three_h)
-            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
-            .collect();
-        let alone = Tensor::from_vec(values.clone(), (1, n, three_h), &Device::Cpu).unwrap();
-        let expected = candle_attention(&alone, heads);
-        for level in [Level::Portable, Level::detected()] {
+        // A head narrower than a block, with fewer tokens than a tile of queries; and a head
+        // of two blocks and a remainder, with two whole tiles of queries and three left over.
+        for (heads, d, n) in [(4, 8, 7), (3, 40, 15)] {
+            let three_h = 3 * heads * d;
+            let width = n + 5;
+            let values: Vec<f32> = (0..n * three_h)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
+                .collect();
+            let alone = Tensor::from_vec(values.clone(), (1, n, three_h), &Device::Cpu).unwrap();
+            let expected = candle_attention(&alone, heads);
             let count = |n: u32| Tensor::new(&[n], &Device::Cpu).unwrap();
-            let ours = attention(&alone, &count(n as u32), heads, level).unwrap();
-            assert!(largest_difference(&ours, &expected) < 1e-5, "{level:?}");
-            // The same sentence in a batch padded to 12 tokens, after a full row.
-            let mut padded = vec![9.0f32; 2 * 12 * three_h];
-            padded[12 * three_h..][..n * three_h].copy_from_slice(&values);
-            let padded = Tensor::from_vec(padded, (2, 12, three_h), &Device::Cpu).unwrap();
-            let real = Tensor::new(&[12u32, n as u32], &Device::Cpu).unwrap();
-            let batch = attention(&padded, &real, heads, level).unwrap();
-            let row = batch.get(1).unwrap().narrow(0, 0, n).unwrap();
-            assert_eq!(
-                row.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-                ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-                "{level:?}"
-            );
-            let padding = batch.get(1).unwrap().narrow(0, n, 12 - n).unwrap();
-            assert_eq!(
-                padding
-                    .abs()
-                    .unwrap()
-                    .sum_all()
-                    .unwrap()
-                    .to_scalar::<f32>()
-                    .unwrap(),
-                0.0
-            );
+            let portable = attention(&alone, &count(n as u32), heads, Level::Portable).unwrap();
+            for level in Level::ALL.into_iter().filter(|l| l.is_supported()) {
+                let ours = attention(&alone, &count(n as u32), heads, level).unwrap();
+                assert!(largest_difference(&ours, &expected) < 1e-5, "{level:?}");
+                assert_eq!(flat(&ours), flat(&portable), "{level:?} against portable");
+                // The same sentence in a batch padded to `width` tokens, after a full row.
+                let mut padded = vec![9.0f32; 2 * width * three_h];
+                padded[width * three_h..][..n * three_h].copy_from_slice(&values);
+                let padded = Tensor::from_vec(padded, (2, width, three_h), &Device::Cpu).unwrap();
+                let real = Tensor::new(&[width as u32, n as u32], &Device::Cpu).unwrap();
+                let batch = attention(&padded, &real, heads, level).unwrap();
+                let row = batch.get(1).unwrap().narrow(0, 0, n).unwrap();
+                assert_eq!(flat(&row), flat(&ours), "{level:?}");
+                let padding = batch.get(1).unwrap().narrow(0, n, width - n).unwrap();
+                assert!(flat(&padding).iter().all(|&v| v == 0.0));
+            }
         }
+    }
+
+    fn flat(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
     }
 
     fn largest_difference(a: &Tensor, b: &Tensor) -> f32 {

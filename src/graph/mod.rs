@@ -153,8 +153,8 @@ impl LinkScorer {
         let (candidates, features) =
             thesis_candidates(units, title, doc.length, &pairs, &probs, semantic)
                 .into_iter()
-            .map(|(unit, candidate)| (unit, candidate.features()))
-            .unzip();
+                .map(|(unit, candidate)| (unit, candidate.features()))
+                .unzip();
         Ok(ThesisStep {
             pairs,
             probs,
@@ -388,9 +388,7 @@ impl GraphModel {
             length: sentences.len(),
             domain: Domain::News,
         };
-        let step = self
-            .links
-            .thesis_step(&units, doc, title, &self.semantic)?;
+        let step = self.links.thesis_step(&units, doc, title, &self.semantic)?;
         let Some((best, confidence)) = self.thesis.choose(&step.features) else {
             return Ok(ArgumentGraph::default());
         };

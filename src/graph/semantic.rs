@@ -132,7 +132,13 @@ mod tests {
     #[test]
     fn fit_recovers_an_affine_map() {
         // y = x·A + c, exactly
-        let x = array![[1.0f32, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0], [0.5, 3.0]];
+        let x = array![
+            [1.0f32, 0.0],
+            [0.0, 1.0],
+            [1.0, 1.0],
+            [2.0, -1.0],
+            [0.5, 3.0]
+        ];
         let a = array![[2.0f32, -1.0, 0.0], [0.5, 1.0, 3.0]];
         let c = array![0.1f32, 0.2, -0.3];
         let y = x.dot(&a) + &c;

@@ -530,7 +530,11 @@ fn fit_thesis(examples: &[ThesisExample], l2: f64, embedding_l2_scale: Option<f6
         .collect();
     let mut w = vec![0f64; width];
     // all weights 0 leaves the zero scorer
-    let total: f64 = examples.iter().map(|e| e.weight).sum::<f64>().max(f64::MIN_POSITIVE);
+    let total: f64 = examples
+        .iter()
+        .map(|e| e.weight)
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
     let rate = 0.5;
     for _ in 0..3000 {
         let mut grad: Vec<f64> = w.iter().zip(&penalty).map(|(x, l2)| l2 * x).collect();
@@ -781,7 +785,11 @@ pub fn fit_thesis_scorer(
             .map(|(features, gold, real)| ThesisExample {
                 features: features.clone(),
                 gold: *gold,
-                weight: if *real { 1.0 } else { f64::from(written_weight) },
+                weight: if *real {
+                    1.0
+                } else {
+                    f64::from(written_weight)
+                },
             })
             .collect();
         for &embedding_l2_scale in &settings.thesis_embedding_l2_scales {

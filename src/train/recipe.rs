@@ -164,9 +164,14 @@ pub fn train_model(
     out.copy_config_from(&base_dir)?;
     let semantic = graph::fit_semantic_map(kept.2.as_ref().unwrap_or(&base_emb), &base_emb);
     let data = graph::Embedded::new(&all, kept.2.unwrap_or(base_emb), &kept.1.head)?;
-    let graph = fit_graph(&out, &data, semantic, &options.graph, log, &mut |d, t, l| {
-        progress("graph", d, t, l)
-    })?;
+    let graph = fit_graph(
+        &out,
+        &data,
+        semantic,
+        &options.graph,
+        log,
+        &mut |d, t, l| progress("graph", d, t, l),
+    )?;
     let meta = ModelMeta {
         name: options.name.clone(),
         revision: format!(
