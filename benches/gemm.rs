@@ -3,7 +3,7 @@
 //! CPU level this machine has, for each linear layer of MiniLM at 1,280 rows (a batch of 32
 //! sentences of 40 tokens). Throughput is in multiply-adds (`elements`).
 
-use argmine::encode::gemm::{Activation, Level, PackedF32, PackedInt8};
+use argmine::encode::gemm::{Activation, ActivationQuantisation, Level, PackedF32, PackedInt8};
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -46,7 +46,13 @@ fn gemm(c: &mut Criterion) {
             group.bench_function(format!("{name}/f32 {}", level.name()), |bench| {
                 bench.iter(|| pool.install(|| f32s.forward(&x, Activation::Identity)))
             });
-            let int8 = PackedInt8::new(level, &w, Some(&b), width);
+            let int8 = PackedInt8::new(
+                level,
+                &w,
+                Some(&b),
+                width,
+                ActivationQuantisation::Symmetric,
+            );
             group.bench_function(format!("{name}/int8 {}", level.name()), |bench| {
                 bench.iter(|| pool.install(|| int8.forward(&x, Activation::Identity)))
             });

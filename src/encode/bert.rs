@@ -15,11 +15,12 @@
 //!   functions written as plain tensor ops, because the fused kernels have no backward pass
 //!   and would silently cut gradients.
 //!
-//! In int8, the query-key-value, attention-output and feed-forward-input products are
-//! quantised; the feed-forward output stays f32 (its 1,536-wide GELU input has the outliers that
-//! int8 handles worst), as do the attention products and the embeddings.
+//! In int8, every linear layer of the encoder is quantised: the feed-forward output's input,
+//! GELU's output, by its range per row (it is ≥ −0.17, so a symmetric range would waste half
+//! the levels), the others symmetrically ([`ActivationQuantisation`]). The attention products
+//! and the embeddings stay f32.
 
-use super::gemm::{Activation, Level, PackedF32, PackedInt8};
+use super::gemm::{Activation, ActivationQuantisation, Level, PackedF32, PackedInt8};
 use super::kernels;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Module, Result, Shape, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
@@ -75,8 +76,14 @@ enum Dense {
 }
 
 impl Dense {
-    /// `weight` `[out, in]`, `bias` `[out]`; `quantisable` says whether int8 may be used.
-    fn new(weight: Tensor, bias: Tensor, mode: Mode, quantisable: bool) -> Result<Dense> {
+    /// `weight` `[out, in]`, `bias` `[out]`; in int8, the inputs are quantised as `activations`
+    /// says.
+    fn new(
+        weight: Tensor,
+        bias: Tensor,
+        mode: Mode,
+        activations: ActivationQuantisation,
+    ) -> Result<Dense> {
         let Mode::Inference { precision, level } = mode else {
             return Ok(Dense::Trainable(Linear::new(weight, Some(bias))));
         };
@@ -85,8 +92,14 @@ impl Dense {
             weight.flatten_all()?.to_vec1::<f32>()?,
             bias.to_vec1::<f32>()?,
         );
-        Ok(if precision == Precision::Int8 && quantisable {
-            Dense::Int8(PackedInt8::new(level, &weight, Some(&bias), width))
+        Ok(if precision == Precision::Int8 {
+            Dense::Int8(PackedInt8::new(
+                level,
+                &weight,
+                Some(&bias),
+                width,
+                activations,
+            ))
         } else {
             Dense::F32(PackedF32::new(level, &weight, Some(&bias), width))
         })
@@ -97,10 +110,10 @@ impl Dense {
         input: usize,
         output: usize,
         mode: Mode,
-        quantisable: bool,
+        activations: ActivationQuantisation,
     ) -> Result<Dense> {
         let weight = vb.get((output, input), "weight")?;
-        Dense::new(weight, vb.get(output, "bias")?, mode, quantisable)
+        Dense::new(weight, vb.get(output, "bias")?, mode, activations)
     }
 
     fn forward(&self, x: &Tensor, activation: Activation) -> Result<Tensor> {
@@ -203,14 +216,15 @@ impl Layer {
             Tensor::cat(&[&q.0, &k.0, &v.0], 0)?,
             Tensor::cat(&[&q.1, &k.1, &v.1], 0)?,
             mode,
-            true,
+            ActivationQuantisation::Symmetric,
         )?;
-        let dense = |vb: VarBuilder, i: usize, o: usize, quantisable: bool| {
-            Dense::load(vb, i, o, mode, quantisable)
+        let dense = |vb: VarBuilder, i: usize, o: usize, activations| {
+            Dense::load(vb, i, o, mode, activations)
         };
+        let symmetric = ActivationQuantisation::Symmetric;
         Ok(Layer {
             qkv,
-            attention_out: dense(attn.pp("output").pp("dense"), h, h, true)?,
+            attention_out: dense(attn.pp("output").pp("dense"), h, h, symmetric)?,
             attention_norm: LayerNorm::load(
                 attn.pp("output").pp("LayerNorm"),
                 h,
@@ -221,9 +235,14 @@ impl Layer {
                 vb.pp("intermediate").pp("dense"),
                 h,
                 c.intermediate_size,
-                true,
+                symmetric,
             )?,
-            output: dense(vb.pp("output").pp("dense"), c.intermediate_size, h, false)?,
+            output: dense(
+                vb.pp("output").pp("dense"),
+                c.intermediate_size,
+                h,
+                ActivationQuantisation::Range,
+            )?,
             output_norm: LayerNorm::load(
                 vb.pp("output").pp("LayerNorm"),
                 h,

@@ -15,12 +15,15 @@
 //! | `portable` | 4 × 16, scalar | 4 × 16, scalar |
 //!
 //! **int8** ([`PackedInt8`]) quantises the weights symmetrically per output channel to
-//! [−63, 63] at load, and the activations symmetrically per row to [−127, 127] at run time,
-//! stored offset by +128 as u8: a row's result depends on that row alone, never on what else
-//! is in the batch. Seven-bit weights are what keep AVX2's `vpmaddubsw`, which adds two u8 × i8
+//! [−63, 63] at load, and the activations per row to u8 at run time, with a zero point z
+//! (x ≈ row scale · (u − z)), in one of two ways ([`ActivationQuantisation`]): symmetrically,
+//! [−m, m] onto [1, 255] with z = 128, or by the row's range, [min, max] (widened to hold 0)
+//! onto [0, 255], which spends all 256 levels on inputs that are far from symmetric, such as
+//! GELU's outputs (≥ −0.17). A row's result depends on that row alone, never on what else is
+//! in the batch. Seven-bit weights are what keep AVX2's `vpmaddubsw`, which adds two u8 × i8
 //! products into a saturating i16, exact (2 · 255 · 63 < 2¹⁵), as in ONNX Runtime's
 //! `reduce_range`. Every level uses the same layout and the same quantised values; the integer
-//! sums are exact, and the epilogue, `(sum − 128 · Σw) · (row scale · column scale) + bias`, is
+//! sums are exact, and the epilogue, `(sum − z · Σw) · (row scale · column scale) + bias`, is
 //! the same float operations everywhere, so an int8 product is bit-identical across levels.
 //!
 //! **Determinism.** Every output is one sum over the whole depth, in depth order, by one
@@ -169,12 +172,14 @@ struct F32Tile {
     cols: usize,
 }
 
-/// The int8 epilogue of one tile: `(sum − offset[j]) · (row_scales[i] · scales[j]) + bias[j]`.
+/// The int8 epilogue of one tile:
+/// `(sum − zero_points[i] · sums[j]) · (row_scales[i] · scales[j]) + bias[j]`.
 struct Int8Epilogue {
-    offsets: *const i32,
+    sums: *const i32,
     scales: *const f32,
     bias: *const f32,
     row_scales: *const f32,
+    zero_points: *const i32,
 }
 
 /// One int8 tile: A as groups of 4 depth steps, 4 u8 read as one i32 (`lda` groups per row),
@@ -263,24 +268,42 @@ impl PackedF32 {
     }
 }
 
-/// `y = x·Wᵀ + b` with int8 weights (per output channel) and int8 activations (per row), packed
+/// How a row of activations becomes u8 values `u` and a zero point `z`, `x ≈ scale · (u − z)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivationQuantisation {
+    /// [−max |x|, max |x|] onto [1, 255], z = 128.
+    Symmetric,
+    /// [min(x, 0), max(x, 0)] onto [0, 255], z where 0 falls.
+    Range,
+}
+
+/// `y = x·Wᵀ + b` with int8 weights (per output channel) and u8 activations (per row), packed
 /// for one [`Level`].
 pub struct PackedInt8 {
     level: Level,
     depth: usize,
     width: usize,
+    activations: ActivationQuantisation,
     /// Per panel of tile-width columns, per group of 4 depth steps, the tile width × 4 i8.
     panels: Vec<u8>,
-    /// Per column, what the +128 offset of the activations adds to its sum: 128 · Σw.
-    offsets: Vec<i32>,
+    /// Per column, the sum of its quantised weights, Σw (times a row's zero point, what the
+    /// zero point adds to that row's sum).
+    sums: Vec<i32>,
     /// Per column, the weight scale.
     scales: Vec<f32>,
     bias: Vec<f32>,
 }
 
 impl PackedInt8 {
-    /// Quantises and packs `weight` (`[width, depth]`, as [`PackedF32::new`]).
-    pub fn new(level: Level, weight: &[f32], bias: Option<&[f32]>, width: usize) -> PackedInt8 {
+    /// Quantises and packs `weight` (`[width, depth]`, as [`PackedF32::new`]); the activations
+    /// will be quantised as `activations` says.
+    pub fn new(
+        level: Level,
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        width: usize,
+        activations: ActivationQuantisation,
+    ) -> PackedInt8 {
         assert!(level.is_supported(), "this CPU lacks {}", level.name());
         let depth = weight.len() / width;
         let nr = level.int8_tile().1;
@@ -288,11 +311,11 @@ impl PackedInt8 {
         let panels_n = width.div_ceil(nr);
         let padded = panels_n * nr;
         let mut panels = vec![0u8; panels_n * groups * nr * 4];
-        let (mut offsets, mut scales) = (vec![0i32; padded], vec![0f32; padded]);
+        let (mut sums, mut scales) = (vec![0i32; padded], vec![0f32; padded]);
         let mut q = vec![0i8; depth];
         for (j, row) in weight.chunks_exact(depth).enumerate() {
             scales[j] = quantise(row, WEIGHT_LIMIT, &mut q);
-            offsets[j] = 128 * q.iter().map(|&v| v as i32).sum::<i32>();
+            sums[j] = q.iter().map(|&v| v as i32).sum::<i32>();
             let panel = &mut panels[(j / nr) * groups * nr * 4..][..groups * nr * 4];
             for (d, &v) in q.iter().enumerate() {
                 panel[(d / 4) * nr * 4 + (j % nr) * 4 + d % 4] = v as u8;
@@ -302,8 +325,9 @@ impl PackedInt8 {
             level,
             depth,
             width,
+            activations,
             panels,
-            offsets,
+            sums,
             scales,
             bias: padded_bias(bias, width, padded),
         }
@@ -326,7 +350,7 @@ impl PackedInt8 {
             activation,
         };
         let quantise = |x: &[f32]| self.quantise_rows(x, groups);
-        walk.run(x, quantise, |(a, row_scales), _, at, out| {
+        walk.run(x, quantise, |(a, row_scales, zero_points), _, at, out| {
             let tile = Int8Tile {
                 a: a[at.row * groups..].as_ptr(),
                 lda: groups,
@@ -336,10 +360,11 @@ impl PackedInt8 {
                 ldc: self.width,
                 cols: at.cols,
                 epilogue: Int8Epilogue {
-                    offsets: self.offsets[at.col..].as_ptr(),
+                    sums: self.sums[at.col..].as_ptr(),
                     scales: self.scales[at.col..].as_ptr(),
                     bias: self.bias[at.col..].as_ptr(),
                     row_scales: row_scales[at.row..].as_ptr(),
+                    zero_points: zero_points[at.row..].as_ptr(),
                 },
             };
             // SAFETY: as in `PackedF32::forward`.
@@ -347,30 +372,47 @@ impl PackedInt8 {
         })
     }
 
-    /// Rows of `x` quantised, offset to u8 and grouped (`groups` groups of 4 per row), and their
-    /// scales.
-    fn quantise_rows(&self, x: &[f32], groups: usize) -> (Vec<i32>, Vec<f32>) {
+    /// Rows of `x` quantised to u8 and grouped (`groups` groups of 4 per row), their scales
+    /// and their zero points.
+    fn quantise_rows(&self, x: &[f32], groups: usize) -> (Vec<i32>, Vec<f32>, Vec<i32>) {
         let rows = x.len() / self.depth;
         let mut a = vec![0i32; rows * groups];
         // SAFETY: the same memory as bytes (a weaker alignment), written through this view only.
         let bytes =
             unsafe { std::slice::from_raw_parts_mut(a.as_mut_ptr() as *mut u8, a.len() * 4) };
-        let scales = x
+        // Past the depth the weights are zero, so the padding bytes may stay 0.
+        let (scales, zero_points) = x
             .chunks_exact(self.depth)
             .zip(bytes.chunks_exact_mut(groups * 4))
-            .map(|(row, out)| {
-                let (scale, inverse) = scale_of(row, ACTIVATION_LIMIT);
-                // Past the depth the weights are zero, so the padding bytes may stay 0.
-                for (b, &v) in out.iter_mut().zip(row) {
-                    *b = (round(v * inverse) as i32 + 128) as u8;
-                }
-                scale
-            })
-            .collect();
-        (a, scales)
+            .map(|(row, out)| quantise_activations(row, self.activations, out))
+            .unzip();
+        (a, scales, zero_points)
     }
 }
 
+/// Quantises one row of activations into `out`: returns the scale and the zero point z with
+/// `row ≈ scale · (out − z)`.
+fn quantise_activations(row: &[f32], how: ActivationQuantisation, out: &mut [u8]) -> (f32, i32) {
+    let (scale, inverse, zero) = match how {
+        ActivationQuantisation::Symmetric => {
+            let (scale, inverse) = scale_of(row, ACTIVATION_LIMIT);
+            (scale, inverse, 128)
+        }
+        ActivationQuantisation::Range => match extremes(row) {
+            None => (f32::NAN, 0.0, 0),
+            // low ≤ 0 ≤ high, so they are equal only for a row of zeros.
+            Some((low, high)) if low == high => (1.0, 0.0, 0),
+            Some((low, high)) => {
+                let inverse = 255.0 / (high - low);
+                ((high - low) / 255.0, inverse, round(-low * inverse) as i32)
+            }
+        },
+    };
+    for (b, &v) in out.iter_mut().zip(row) {
+        *b = (round(v * inverse) as i32 + zero).clamp(0, 255) as u8;
+    }
+    (scale, zero)
+}
 /// The largest quantised weight: seven bits (see the module docs).
 const WEIGHT_LIMIT: f32 = 63.0;
 /// The largest quantised activation.
@@ -390,26 +432,38 @@ fn quantise(values: &[f32], limit: f32, q: &mut [i8]) -> f32 {
 /// zeros, and NaN (inverse 0) when a value is not finite, so that the output is NaN as the f32
 /// product's would be.
 fn scale_of(values: &[f32], limit: f32) -> (f32, f32) {
-    // Eight lanes side by side, so that the loop vectorises. `max` passes over NaN, so
-    // `v · 0`, which is NaN for NaN and the infinities, is added up beside it.
-    let (mut max, mut poison) = ([0f32; 8], [0f32; 8]);
+    match extremes(values).map(|(low, high)| high.max(-low)) {
+        None => (f32::NAN, 0.0),
+        Some(0.0) => (1.0, 0.0),
+        Some(m) => (m / limit, limit / m),
+    }
+}
+
+/// The smallest and the largest of `values` and 0, or None when a value is not finite.
+fn extremes(values: &[f32]) -> Option<(f32, f32)> {
+    // Eight lanes side by side, so that the loop vectorises. `min` and `max` pass over NaN, so
+    // `v · 0`, which is NaN for NaN and the infinities, is added up beside them.
+    let (mut low, mut high, mut poison) = ([0f32; 8], [0f32; 8], [0f32; 8]);
     let mut chunks = values.chunks_exact(8);
     for chunk in chunks.by_ref() {
-        for ((m, p), &v) in max.iter_mut().zip(&mut poison).zip(chunk) {
-            *m = m.max(v.abs());
+        for (((l, h), p), &v) in low.iter_mut().zip(&mut high).zip(&mut poison).zip(chunk) {
+            *l = l.min(v);
+            *h = h.max(v);
             *p += v * 0.0;
         }
     }
     for (i, &v) in chunks.remainder().iter().enumerate() {
-        max[i] = max[i].max(v.abs());
+        low[i] = low[i].min(v);
+        high[i] = high[i].max(v);
         poison[i] += v * 0.0;
     }
-    let max = max.into_iter().fold(0f32, f32::max);
-    match max {
-        _ if poison.iter().any(|p| p.is_nan()) => (f32::NAN, 0.0),
-        0.0 => (1.0, 0.0),
-        m => (m / limit, limit / m),
+    if poison.iter().any(|p| p.is_nan()) {
+        return None;
     }
+    Some((
+        low.into_iter().fold(0f32, f32::min),
+        high.into_iter().fold(0f32, f32::max),
+    ))
 }
 
 /// Rounds half to even, for |v| ≤ 2²²: adding and subtracting 1.5·2²³ does it in any SIMD
@@ -577,10 +631,11 @@ unsafe fn portable_int8<const M: usize>(t: &Int8Tile) {
     }
     let e = &t.epilogue;
     for (i, acc) in acc.iter().enumerate() {
-        let row = *e.row_scales.add(i);
+        let (row, zero) = (*e.row_scales.add(i), *e.zero_points.add(i));
         for (j, &sum) in acc.iter().enumerate().take(t.cols) {
             let scale = row * *e.scales.add(j);
-            *t.c.add(i * t.ldc + j) = (sum - *e.offsets.add(j)) as f32 * scale + *e.bias.add(j);
+            let sum = sum - zero * *e.sums.add(j);
+            *t.c.add(i * t.ldc + j) = sum as f32 * scale + *e.bias.add(j);
         }
     }
 }

@@ -15,6 +15,11 @@ const SHAPES: [(usize, usize); 6] = [
 /// Row counts with every remainder of every level's tile height, and one past a row block.
 const ROWS: [usize; 5] = [1, 5, 7, 13, 103];
 
+const QUANTISATIONS: [ActivationQuantisation; 2] = [
+    ActivationQuantisation::Symmetric,
+    ActivationQuantisation::Range,
+];
+
 fn supported() -> Vec<Level> {
     Level::ALL
         .into_iter()
@@ -55,25 +60,32 @@ fn reference(x: &[f32], w: &[f32], b: &[f32], depth: usize) -> (Vec<f64>, Vec<f6
     (out, magnitude)
 }
 
-/// The int8 product by definition: both sides quantised with [`quantise`], exact integer sums,
-/// then the epilogue's float operations in the kernels' order.
-fn int8_reference(x: &[f32], w: &[f32], b: &[f32], depth: usize) -> Vec<f32> {
-    let quantised = |m: &[f32], limit: f32| -> Vec<(f32, Vec<i8>)> {
-        m.chunks_exact(depth)
-            .map(|row| {
-                let mut q = vec![0i8; depth];
-                (quantise(row, limit, &mut q), q)
-            })
-            .collect()
-    };
-    let (xs, ws) = (quantised(x, ACTIVATION_LIMIT), quantised(w, WEIGHT_LIMIT));
+/// The int8 product by definition: both sides quantised ([`quantise`] for the weights,
+/// [`quantise_activations`] for the rows), exact integer sums, then the epilogue's float
+/// operations in the kernels' order.
+fn int8_reference(
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    depth: usize,
+    activations: ActivationQuantisation,
+) -> Vec<f32> {
+    let ws: Vec<(f32, Vec<i8>)> = w
+        .chunks_exact(depth)
+        .map(|row| {
+            let mut q = vec![0i8; depth];
+            (quantise(row, WEIGHT_LIMIT, &mut q), q)
+        })
+        .collect();
     let mut out = Vec::new();
-    for (row_scale, row) in &xs {
+    for row in x.chunks_exact(depth) {
+        let mut u = vec![0u8; depth];
+        let (row_scale, zero) = quantise_activations(row, activations, &mut u);
         for ((scale, weights), &bias) in ws.iter().zip(b) {
-            let sum: i32 = row
+            let sum: i32 = u
                 .iter()
                 .zip(weights)
-                .map(|(&a, &w)| a as i32 * w as i32)
+                .map(|(&a, &w)| (a as i32 - zero) * w as i32)
                 .sum();
             out.push(sum as f32 * (row_scale * scale) + bias);
         }
@@ -106,19 +118,22 @@ fn f32_products_match_the_f64_reference_at_every_level_and_shape() {
 
 #[test]
 fn int8_products_equal_the_integer_reference_bit_for_bit_at_every_level_and_shape() {
-    for level in supported() {
+    for (level, how) in supported()
+        .into_iter()
+        .flat_map(|l| QUANTISATIONS.map(|q| (l, q)))
+    {
         for (depth, width) in SHAPES {
             let w = values(depth * width, 4);
             let b = values(width, 5);
-            let packed = PackedInt8::new(level, &w, Some(&b), width);
+            let packed = PackedInt8::new(level, &w, Some(&b), width, how);
             for rows in ROWS {
                 let x = values(rows * depth, 6 + rows as u64);
                 let ours = packed.forward(&x, Activation::Identity);
-                let expected = int8_reference(&x, &w, &b, depth);
+                let expected = int8_reference(&x, &w, &b, depth, how);
                 assert_eq!(ours.len(), expected.len());
                 if let Some(i) = (0..ours.len()).find(|&i| ours[i] != expected[i]) {
                     panic!(
-                        "{level:?} {rows}×{depth}·{depth}×{width} output {i}: {} vs {}",
+                        "{level:?} {how:?} {rows}×{depth}·{depth}×{width} output {i}: {} vs {}",
                         ours[i], expected[i]
                     );
                 }
@@ -127,25 +142,55 @@ fn int8_products_equal_the_integer_reference_bit_for_bit_at_every_level_and_shap
     }
 }
 
-#[test]
-fn int8_products_stay_within_the_quantisation_error_of_f32() {
-    let (depth, width, rows) = (384, 1536, 13);
-    let (w, b, x) = (
-        values(depth * width, 7),
-        values(width, 8),
-        values(rows * depth, 9),
-    );
+/// The largest difference between the f32 and the int8 product of `x`, and the largest f32
+/// output.
+fn int8_error(x: &[f32], how: ActivationQuantisation) -> (f32, f32) {
+    let (depth, width) = (x.len() / 13, 384);
+    let (w, b) = (values(depth * width, 7), values(width, 8));
     let level = Level::detected();
-    let exact = PackedF32::new(level, &w, Some(&b), width).forward(&x, Activation::Identity);
-    let int8 = PackedInt8::new(level, &w, Some(&b), width).forward(&x, Activation::Identity);
+    let exact = PackedF32::new(level, &w, Some(&b), width).forward(x, Activation::Identity);
+    let int8 = PackedInt8::new(level, &w, Some(&b), width, how).forward(x, Activation::Identity);
     let largest = exact.iter().fold(0f32, |m, v| m.max(v.abs()));
     let worst = exact
         .iter()
         .zip(&int8)
         .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    (worst, largest)
+}
+
+#[test]
+fn int8_products_stay_within_the_quantisation_error_of_f32() {
+    let x = values(13 * 1536, 9);
+    for how in QUANTISATIONS {
+        let (worst, largest) = int8_error(&x, how);
+        assert!(
+            worst < 0.02 * largest,
+            "{how:?}: int8 off by {worst} on outputs up to {largest}"
+        );
+    }
+}
+
+/// GELU's outputs are ≥ −0.17: quantised by their range they get about twice the levels they
+/// get symmetrically, which is why the feed-forward output product quantises them so.
+#[test]
+fn range_quantisation_halves_the_rounding_of_gelu_outputs() {
+    let mut x = values(1536, 9);
+    kernels::gelu_in_place(&mut x, Level::Portable);
+    let worst = |how| {
+        let mut u = vec![0u8; x.len()];
+        let (scale, zero) = quantise_activations(&x, how, &mut u);
+        x.iter()
+            .zip(&u)
+            .map(|(&v, &u)| (v - scale * (u as i32 - zero) as f32).abs())
+            .fold(0f32, f32::max)
+    };
+    let (range, symmetric) = (
+        worst(ActivationQuantisation::Range),
+        worst(ActivationQuantisation::Symmetric),
+    );
     assert!(
-        worst < 0.02 * largest,
-        "int8 off by {worst} on outputs up to {largest}"
+        range < 0.6 * symmetric,
+        "range {range} against symmetric {symmetric}"
     );
 }
 
@@ -162,7 +207,7 @@ fn gelu_is_applied_after_the_bias() {
         let mut expected = packed.forward(&x, Activation::Identity);
         kernels::gelu_in_place(&mut expected, level);
         assert_eq!(packed.forward(&x, Activation::Gelu), expected, "{level:?}");
-        let packed = PackedInt8::new(level, &w, Some(&b), width);
+        let packed = PackedInt8::new(level, &w, Some(&b), width, ActivationQuantisation::Range);
         let mut expected = packed.forward(&x, Activation::Identity);
         kernels::gelu_in_place(&mut expected, level);
         assert_eq!(packed.forward(&x, Activation::Gelu), expected, "{level:?}");
@@ -188,10 +233,13 @@ fn a_row_gives_the_same_bits_alone_in_a_batch_and_across_threads() {
         .unwrap();
     for level in supported() {
         let f32s = PackedF32::new(level, &w, Some(&b), width);
-        let int8 = PackedInt8::new(level, &w, Some(&b), width);
-        let forwards: [&Forward<'_>; 2] = [&|x| f32s.forward(x, Activation::Identity), &|x| {
-            int8.forward(x, Activation::Identity)
-        }];
+        let [symmetric, range] =
+            QUANTISATIONS.map(|how| PackedInt8::new(level, &w, Some(&b), width, how));
+        let forwards: [&Forward<'_>; 3] = [
+            &|x| f32s.forward(x, Activation::Identity),
+            &|x| symmetric.forward(x, Activation::Identity),
+            &|x| range.forward(x, Activation::Identity),
+        ];
         for forward in forwards {
             // From the test thread the row blocks spread over the global pool; from a pool
             // thread they run one after another.
@@ -212,9 +260,13 @@ fn a_row_with_nan_gives_nan_as_f32_would() {
     let (w, b) = (values(depth * width, 18), values(width, 19));
     let mut x = values(depth, 20);
     x[5] = f32::NAN;
-    for level in supported() {
-        let out = PackedInt8::new(level, &w, Some(&b), width).forward(&x, Activation::Identity);
-        assert!(out.iter().all(|v| v.is_nan()), "{level:?}");
+    for (level, how) in supported()
+        .into_iter()
+        .flat_map(|l| QUANTISATIONS.map(|q| (l, q)))
+    {
+        let out =
+            PackedInt8::new(level, &w, Some(&b), width, how).forward(&x, Activation::Identity);
+        assert!(out.iter().all(|v| v.is_nan()), "{level:?} {how:?}");
     }
 }
 
@@ -222,10 +274,13 @@ fn a_row_with_nan_gives_nan_as_f32_would() {
 fn an_all_zero_row_gives_the_bias() {
     let (depth, width) = (384, 20);
     let (w, b) = (values(depth * width, 16), values(width, 17));
-    for level in supported() {
-        let out = PackedInt8::new(level, &w, Some(&b), width)
+    for (level, how) in supported()
+        .into_iter()
+        .flat_map(|l| QUANTISATIONS.map(|q| (l, q)))
+    {
+        let out = PackedInt8::new(level, &w, Some(&b), width, how)
             .forward(&vec![0.0; depth], Activation::Identity);
-        assert_eq!(out, b, "{level:?}");
+        assert_eq!(out, b, "{level:?} {how:?}");
     }
 }
 

@@ -92,7 +92,7 @@ f32_kernel!(
 /// group's products into the i32 lanes.
 macro_rules! int8_kernel {
     ($name:ident, $features:literal, $lanes:expr, $izero:ident, $iload:ident,
-     $set1_epi32:ident, $dot:ident, $sub:ident, $cvt:ident, $load:ident, $set1:ident,
+     $set1_epi32:ident, $dot:ident, $sub:ident, $mullo:ident, $cvt:ident, $load:ident, $set1:ident,
      $mul:ident, $add:ident, $store:ident) => {
         #[target_feature(enable = $features)]
         pub(super) unsafe fn $name<const M: usize>(t: &Int8Tile) {
@@ -110,15 +110,17 @@ macro_rules! int8_kernel {
                 b = b.add(8 * $lanes);
             }
             let e = &t.epilogue;
-            let (offset0, offset1) = (
-                $iload(e.offsets as *const _),
-                $iload(e.offsets.add($lanes) as *const _),
+            let (sums0, sums1) = (
+                $iload(e.sums as *const _),
+                $iload(e.sums.add($lanes) as *const _),
             );
             let (scale0, scale1) = ($load(e.scales), $load(e.scales.add($lanes)));
             let (bias0, bias1) = ($load(e.bias), $load(e.bias.add($lanes)));
             let mut out = [[$set1(0.0); 2]; M];
             for (i, (acc, out)) in acc.iter().zip(out.iter_mut()).enumerate() {
                 let row = $set1(*e.row_scales.add(i));
+                let zero = $set1_epi32(*e.zero_points.add(i));
+                let (offset0, offset1) = ($mullo(zero, sums0), $mullo(zero, sums1));
                 out[0] = $add($mul($cvt($sub(acc[0], offset0)), $mul(row, scale0)), bias0);
                 out[1] = $add($mul($cvt($sub(acc[1], offset1)), $mul(row, scale1)), bias1);
             }
@@ -149,6 +151,7 @@ int8_kernel!(
     _mm256_set1_epi32,
     dot_avx2,
     _mm256_sub_epi32,
+    _mm256_mullo_epi32,
     _mm256_cvtepi32_ps,
     _mm256_loadu_ps,
     _mm256_set1_ps,
@@ -165,6 +168,7 @@ int8_kernel!(
     _mm512_set1_epi32,
     dpbusd_avx512,
     _mm512_sub_epi32,
+    _mm512_mullo_epi32,
     _mm512_cvtepi32_ps,
     _mm512_loadu_ps,
     _mm512_set1_ps,
