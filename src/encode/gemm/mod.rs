@@ -381,17 +381,75 @@ impl PackedInt8 {
         let bytes =
             unsafe { std::slice::from_raw_parts_mut(a.as_mut_ptr() as *mut u8, a.len() * 4) };
         // Past the depth the weights are zero, so the padding bytes may stay 0.
-        let (scales, zero_points) = x
-            .chunks_exact(self.depth)
-            .zip(bytes.chunks_exact_mut(groups * 4))
-            .map(|(row, out)| quantise_activations(row, self.activations, out))
-            .unzip();
+        let (scales, zero_points) =
+            quantise_each_row(self.level, x, self.depth, self.activations, bytes);
         (a, scales, zero_points)
     }
 }
 
+/// [`quantise_activations`] of every row of `x` (`depth` values each) into its share of `out`,
+/// compiled with the vector instructions of `level`, so that the loops vectorise as wide as the
+/// CPU allows (the results are the same bits at every level); the scales and zero points.
+fn quantise_each_row(
+    level: Level,
+    x: &[f32],
+    depth: usize,
+    how: ActivationQuantisation,
+    out: &mut [u8],
+) -> (Vec<f32>, Vec<i32>) {
+    #[inline(always)]
+    fn each(
+        x: &[f32],
+        depth: usize,
+        how: ActivationQuantisation,
+        out: &mut [u8],
+    ) -> (Vec<f32>, Vec<i32>) {
+        let rows = x.len() / depth;
+        let (mut scales, mut zero_points) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+        for (row, out) in x
+            .chunks_exact(depth)
+            .zip(out.chunks_exact_mut(out.len() / rows))
+        {
+            let (scale, zero) = quantise_activations(row, how, out);
+            scales.push(scale);
+            zero_points.push(zero);
+        }
+        (scales, zero_points)
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+        unsafe fn avx512(
+            x: &[f32],
+            depth: usize,
+            how: ActivationQuantisation,
+            out: &mut [u8],
+        ) -> (Vec<f32>, Vec<i32>) {
+            each(x, depth, how, out)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(
+            x: &[f32],
+            depth: usize,
+            how: ActivationQuantisation,
+            out: &mut [u8],
+        ) -> (Vec<f32>, Vec<i32>) {
+            each(x, depth, how, out)
+        }
+        match level {
+            // SAFETY: packing checked that the CPU has the level's features.
+            Level::Avx512 => return unsafe { avx512(x, depth, how, out) },
+            Level::Avx2 => return unsafe { avx2(x, depth, how, out) },
+            Level::Portable => {}
+        }
+    }
+    let _ = level;
+    each(x, depth, how, out)
+}
+
 /// Quantises one row of activations into `out`: returns the scale and the zero point z with
 /// `row ≈ scale · (out − z)`.
+#[inline(always)]
 fn quantise_activations(row: &[f32], how: ActivationQuantisation, out: &mut [u8]) -> (f32, i32) {
     let (scale, inverse, zero) = match how {
         ActivationQuantisation::Symmetric => {
@@ -408,11 +466,20 @@ fn quantise_activations(row: &[f32], how: ActivationQuantisation, out: &mut [u8]
             }
         },
     };
+    let offset = zero as f32;
     for (b, &v) in out.iter_mut().zip(row) {
-        *b = (round(v * inverse) as i32 + zero).clamp(0, 255) as u8;
+        // An integer in [0, 255], give or take the rounding of the range's ends, which the
+        // clamp takes back. Written as comparisons that send NaN (a row that is not finite,
+        // whose outputs are NaN through its scale) to 0.
+        let q = round(v * inverse) + offset;
+        let q = if q > 0.0 { q } else { 0.0 };
+        let q = if q < 255.0 { q } else { 255.0 };
+        // SAFETY: q is in [0, 255]. (The checked `as` does not vectorise.)
+        *b = unsafe { q.to_int_unchecked::<i32>() } as u8;
     }
     (scale, zero)
 }
+
 /// The largest quantised weight: seven bits (see the module docs).
 const WEIGHT_LIMIT: f32 = 63.0;
 /// The largest quantised activation.
@@ -431,6 +498,7 @@ fn quantise(values: &[f32], limit: f32, q: &mut [i8]) -> f32 {
 /// The scale s and its inverse for quantising `values` to [−limit, limit]: s = 1 for all
 /// zeros, and NaN (inverse 0) when a value is not finite, so that the output is NaN as the f32
 /// product's would be.
+#[inline(always)]
 fn scale_of(values: &[f32], limit: f32) -> (f32, f32) {
     match extremes(values).map(|(low, high)| high.max(-low)) {
         None => (f32::NAN, 0.0),
@@ -440,21 +508,22 @@ fn scale_of(values: &[f32], limit: f32) -> (f32, f32) {
 }
 
 /// The smallest and the largest of `values` and 0, or None when a value is not finite.
+#[inline(always)]
 fn extremes(values: &[f32]) -> Option<(f32, f32)> {
-    // Eight lanes side by side, so that the loop vectorises. `min` and `max` pass over NaN, so
-    // `v · 0`, which is NaN for NaN and the infinities, is added up beside them.
-    let (mut low, mut high, mut poison) = ([0f32; 8], [0f32; 8], [0f32; 8]);
-    let mut chunks = values.chunks_exact(8);
+    // Sixteen lanes side by side, so that the loop vectorises. The comparisons pass over NaN,
+    // so `v · 0`, which is NaN for NaN and the infinities, is added up beside them.
+    let (mut low, mut high, mut poison) = ([0f32; 16], [0f32; 16], [0f32; 16]);
+    let mut chunks = values.chunks_exact(16);
     for chunk in chunks.by_ref() {
         for (((l, h), p), &v) in low.iter_mut().zip(&mut high).zip(&mut poison).zip(chunk) {
-            *l = l.min(v);
-            *h = h.max(v);
+            *l = if v < *l { v } else { *l };
+            *h = if v > *h { v } else { *h };
             *p += v * 0.0;
         }
     }
     for (i, &v) in chunks.remainder().iter().enumerate() {
-        low[i] = low[i].min(v);
-        high[i] = high[i].max(v);
+        low[i] = if v < low[i] { v } else { low[i] };
+        high[i] = if v > high[i] { v } else { high[i] };
         poison[i] += v * 0.0;
     }
     if poison.iter().any(|p| p.is_nan()) {
