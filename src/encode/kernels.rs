@@ -482,7 +482,7 @@ mod x86 {
 }
 
 /// e^x for x ≤ 0 (softmax inputs after the row maximum is subtracted), within 2 ulp; inputs
-/// below −87 give e^−87 ≈ 1.6e-38 instead of a denormal or 0.
+/// below −87 give e^−87 ≈ 1.6e-38 instead of a denormal or 0, and inputs above 0 give 1.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4;
@@ -498,13 +498,18 @@ fn exp(x: f32) -> f32 {
         0.166_666_65,
         0.5,
     ];
-    let x = x.max(-87.0);
+    // Comparisons rather than `max` and `min`, which would keep NaN apart and the loop scalar;
+    // NaN becomes −87.
+    let x = if x > -87.0 { x } else { -87.0 };
+    let x = if x < 0.0 { x } else { 0.0 };
     let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = P[1..].iter().fold(P[0], |p, &c| p * r + c);
     let e = p * r * r + r + 1.0;
     // 2ⁿ from its exponent bits; n ≥ −126 after the clamp, so 2ⁿ is a normal number.
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // SAFETY: n is an integer in [−126, 0]. (The checked `as` would keep the loop scalar.)
+    let n = unsafe { n.to_int_unchecked::<i32>() };
+    e * f32::from_bits(((n + 127) as u32) << 23)
 }
 
 /// erf(x) to within 4.3e-7, without branches.
