@@ -408,7 +408,7 @@ fn quantise_each_row(
         let (mut scales, mut zero_points) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
         for (row, out) in x
             .chunks_exact(depth)
-            .zip(out.chunks_exact_mut(out.len() / rows))
+            .zip(out.chunks_exact_mut(out.len() / rows.max(1)))
         {
             let (scale, zero) = quantise_activations(row, how, out);
             scales.push(scale);
