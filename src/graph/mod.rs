@@ -264,13 +264,11 @@ fn thesis_candidates<'a>(
         .map(|u| semantic.project(u.embedding))
         .collect();
     let semantic_title = title.map(|t| semantic.project(t));
-    let mut mean = projected
-        .iter()
-        .fold(Array1::<f32>::zeros(semantic.output()), |sum, p| sum + p);
-    let norm = mean.dot(&mean).sqrt();
-    if norm > 0.0 {
-        mean /= norm;
-    }
+    let mean = semantic::unit_length(
+        projected
+            .iter()
+            .fold(Array1::<f32>::zeros(semantic.output()), |sum, p| sum + p),
+    );
     chosen
         .iter()
         .enumerate()

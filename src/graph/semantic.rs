@@ -52,12 +52,7 @@ impl SemanticMap {
     /// The unit-length image of `embedding` (the zero vector stays zero).
     pub fn project(&self, embedding: ArrayView1<f32>) -> Array1<f32> {
         let n = self.weight.nrows() - 1;
-        let mut out = embedding.dot(&self.weight.slice(s![..n, ..])) + self.weight.row(n);
-        let norm = out.dot(&out).sqrt();
-        if norm > 0.0 {
-            out /= norm;
-        }
-        out
+        unit_length(embedding.dot(&self.weight.slice(s![..n, ..])) + self.weight.row(n))
     }
 
     /// Size of the embeddings it reads.
@@ -89,6 +84,15 @@ impl SemanticMap {
         candle_core::safetensors::save(&HashMap::from([(TENSOR, tensor)]), path)?;
         Ok(())
     }
+}
+
+/// `v` scaled to unit length (the zero vector stays zero).
+pub fn unit_length(mut v: Array1<f32>) -> Array1<f32> {
+    let norm = v.dot(&v).sqrt();
+    if norm > 0.0 {
+        v /= norm;
+    }
+    v
 }
 
 /// The lower-triangular `L` with `L Lᵀ = a`, for a symmetric positive-definite `a`.

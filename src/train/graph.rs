@@ -504,17 +504,34 @@ fn thesis_problem(
 }
 
 /// A training document of the thesis scorer: its candidates' features, the gold candidate,
-/// and the document's weight.
+/// and whether it is real news.
 struct ThesisExample {
     features: Vec<Vec<f32>>,
     gold: usize,
-    weight: f64,
+    real: bool,
+}
+
+impl ThesisExample {
+    /// Its weight in training: 1 for real news, `written_weight` otherwise.
+    fn weight(&self, written_weight: f32) -> f64 {
+        if self.real {
+            1.0
+        } else {
+            f64::from(written_weight)
+        }
+    }
 }
 
 /// Fits the conditional logit: minimises the weighted mean of `−log softmax(w·f)[gold]` over
-/// the examples plus `l2·|w|²/2`, over the scalar features only or, with an embedding L2 scale,
-/// over the embedding too with its weights' penalty multiplied by the scale.
-fn fit_thesis(examples: &[ThesisExample], l2: f64, embedding_l2_scale: Option<f64>) -> Vec<f32> {
+/// the examples (weighted by [`ThesisExample::weight`]) plus `l2·|w|²/2`, over the scalar
+/// features only or, with an embedding L2 scale, over the embedding too with its weights'
+/// penalty multiplied by the scale.
+fn fit_thesis(
+    examples: &[ThesisExample],
+    written_weight: f32,
+    l2: f64,
+    embedding_l2_scale: Option<f64>,
+) -> Vec<f32> {
     let width = match (embedding_l2_scale, examples.first()) {
         (Some(_), Some(e)) => e.features[0].len(),
         _ => THESIS_FEATURES,
@@ -532,13 +549,17 @@ fn fit_thesis(examples: &[ThesisExample], l2: f64, embedding_l2_scale: Option<f6
     // all weights 0 leaves the zero scorer
     let total: f64 = examples
         .iter()
-        .map(|e| e.weight)
+        .map(|e| e.weight(written_weight))
         .sum::<f64>()
         .max(f64::MIN_POSITIVE);
     let rate = 0.5;
     for _ in 0..3000 {
         let mut grad: Vec<f64> = w.iter().zip(&penalty).map(|(x, l2)| l2 * x).collect();
-        for e in examples.iter().filter(|e| e.weight > 0.0) {
+        for e in examples {
+            let weight = e.weight(written_weight);
+            if weight == 0.0 {
+                continue;
+            }
             let scores: Vec<f64> = e
                 .features
                 .iter()
@@ -550,7 +571,7 @@ fn fit_thesis(examples: &[ThesisExample], l2: f64, embedding_l2_scale: Option<f6
             for (k, f) in e.features.iter().enumerate() {
                 let p = exp[k] / z - f64::from(u8::from(k == e.gold));
                 for (g, x) in grad.iter_mut().zip(f) {
-                    *g += e.weight * p * *x as f64 / total;
+                    *g += weight * p * *x as f64 / total;
                 }
             }
         }
@@ -570,16 +591,33 @@ pub fn evaluate_thesis(
     data: &Embedded,
     docs: &[&Doc],
 ) -> Result<ThesisMetrics> {
+    Ok(thesis_metrics(
+        thesis,
+        &thesis_problems(links, semantic, data, docs)?,
+    ))
+}
+
+/// The thesis problems of those of `docs` that have a gold thesis.
+fn thesis_problems(
+    links: &LinkScorer,
+    semantic: &SemanticMap,
+    data: &Embedded,
+    docs: &[&Doc],
+) -> Result<Vec<ThesisProblem>> {
+    docs.iter()
+        .filter_map(|doc| thesis_problem(links, semantic, data, doc).transpose())
+        .collect()
+}
+
+/// [`evaluate_thesis`] on problems already built.
+fn thesis_metrics(thesis: &ThesisScorer, problems: &[ThesisProblem]) -> ThesisMetrics {
     let title_similarity = THESIS_FEATURE_NAMES
         .iter()
         .position(|&n| n == "semantic_title_similarity")
         .expect("a title-similarity feature");
     let mut m = ThesisMetrics::default();
     let (mut top3, mut first, mut last, mut headline) = (0, 0, 0, 0);
-    for doc in docs {
-        let Some(problem) = thesis_problem(links, semantic, data, doc)? else {
-            continue;
-        };
+    for problem in problems {
         m.documents += 1;
         if problem.acceptable.is_empty() {
             m.not_a_candidate += 1;
@@ -612,7 +650,7 @@ pub fn evaluate_thesis(
     m.first_candidate_accuracy = rate(first);
     m.last_candidate_accuracy = rate(last);
     m.headline_similarity_accuracy = rate(headline);
-    Ok(m)
+    m
 }
 
 /// Fits the [`SemanticMap`] from the model's embeddings to the base encoder's, both of the
@@ -759,6 +797,7 @@ pub fn fit_thesis_scorer(
     let started = std::time::Instant::now();
     let docs = documents(data.rows);
     let (train, dev) = splits(&docs);
+    let is_real = |d: &Doc| selection_group(&d.source) == Some("real-news");
     let mut examples = Vec::new();
     for d in &train {
         if let Some(ThesisProblem {
@@ -767,31 +806,23 @@ pub fn fit_thesis_scorer(
             ..
         }) = thesis_problem(links, semantic, data, d)?
         {
-            let real = selection_group(&d.source) == Some("real-news");
-            examples.push((features, gold, real));
+            examples.push(ThesisExample {
+                features,
+                gold,
+                real: is_real(d),
+            });
         }
     }
-    let real: Vec<&Doc> = dev
-        .iter()
-        .copied()
-        .filter(|d| selection_group(&d.source) == Some("real-news"))
-        .collect();
-    let dev = if real.is_empty() { dev } else { real };
+    let real: Vec<&Doc> = dev.iter().copied().filter(|d| is_real(d)).collect();
+    let dev = thesis_problems(
+        links,
+        semantic,
+        data,
+        if real.is_empty() { &dev } else { &real },
+    )?;
     let mut best: Option<(ThesisFit, ThesisScorer, ThesisMetrics)> = None;
     let mut tried = Vec::new();
     for &written_weight in &settings.thesis_written_weights {
-        let weighted: Vec<ThesisExample> = examples
-            .iter()
-            .map(|(features, gold, real)| ThesisExample {
-                features: features.clone(),
-                gold: *gold,
-                weight: if *real {
-                    1.0
-                } else {
-                    f64::from(written_weight)
-                },
-            })
-            .collect();
         for &embedding_l2_scale in &settings.thesis_embedding_l2_scales {
             for &l2 in &settings.thesis_l2 {
                 let fit = ThesisFit {
@@ -800,9 +831,9 @@ pub fn fit_thesis_scorer(
                     embedding_l2_scale,
                 };
                 let scorer = ThesisScorer {
-                    weights: fit_thesis(&weighted, l2, embedding_l2_scale),
+                    weights: fit_thesis(&examples, written_weight, l2, embedding_l2_scale),
                 };
-                let metrics = evaluate_thesis(links, semantic, &scorer, data, &dev)?;
+                let metrics = thesis_metrics(&scorer, &dev);
                 log(&format!(
                     "thesis: {fit:?}: dev accuracy {:.4} ({} of {})",
                     metrics.accuracy, metrics.correct, metrics.documents
