@@ -20,7 +20,9 @@
 //! the levels), the others symmetrically ([`ActivationQuantisation`]). The attention products
 //! and the embeddings stay f32.
 
-use super::gemm::{Activation, ActivationQuantisation, Level, PackedF32, PackedInt8};
+use super::gemm::{
+    feed_forward, Activation, ActivationQuantisation, Level, PackedF32, PackedInt8, Product,
+};
 use super::kernels;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Module, Result, Shape, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
@@ -125,18 +127,32 @@ impl Dense {
                     Activation::Gelu => y.gelu_erf(),
                 }
             }
-            Dense::F32(_) | Dense::Int8(_) => x.contiguous()?.apply_op1_no_bwd(&Packed {
-                dense: self,
-                activation,
-            }),
+            Dense::F32(_) | Dense::Int8(_) => x
+                .contiguous()?
+                .apply_op1_no_bwd(&Packed::Linear(self, activation)),
+        }
+    }
+
+    /// `second(GELU(self(x)))`: packed, as one op that never holds all of the inner
+    /// activations ([`feed_forward`]).
+    fn feed_forward(&self, second: &Dense, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Dense::Trainable(_) => {
+                second.forward(&self.forward(x, Activation::Gelu)?, Activation::Identity)
+            }
+            Dense::F32(_) | Dense::Int8(_) => x
+                .contiguous()?
+                .apply_op1_no_bwd(&Packed::FeedForward(self, second)),
         }
     }
 }
 
-/// A packed [`Dense`] as a candle op on f32 CPU tensors `[…, in]` → `[…, out]`.
-struct Packed<'a> {
-    dense: &'a Dense,
-    activation: Activation,
+/// Packed [`Dense`] layers as a candle op on f32 CPU tensors `[…, in]` → `[…, out]`.
+enum Packed<'a> {
+    /// One layer, through an activation.
+    Linear(&'a Dense, Activation),
+    /// Two layers with GELU between them.
+    FeedForward(&'a Dense, &'a Dense),
 }
 
 impl CustomOp1 for Packed<'_> {
@@ -150,10 +166,16 @@ impl CustomOp1 for Packed<'_> {
             bail!("a packed linear layer needs a contiguous f32 tensor");
         };
         let x = &data[start..end];
-        let (out, width) = match self.dense {
-            Dense::F32(p) => (p.forward(x, self.activation), p.width()),
-            Dense::Int8(p) => (p.forward(x, self.activation), p.width()),
-            Dense::Trainable(_) => bail!("a trainable layer is not packed"),
+        let (out, width) = match *self {
+            Packed::Linear(Dense::F32(p), activation) => (p.forward(x, activation), p.width()),
+            Packed::Linear(Dense::Int8(p), activation) => (p.forward(x, activation), p.width()),
+            Packed::FeedForward(Dense::F32(first), Dense::F32(second)) => {
+                (feed_forward(first, second, x), second.width())
+            }
+            Packed::FeedForward(Dense::Int8(first), Dense::Int8(second)) => {
+                (feed_forward(first, second, x), second.width())
+            }
+            _ => bail!("packed layers of one precision only"),
         };
         let mut dims = layout.shape().dims().to_vec();
         if let Some(last) = dims.last_mut() {
@@ -163,34 +185,45 @@ impl CustomOp1 for Packed<'_> {
     }
 }
 
-struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f64,
-    differentiable: bool,
+/// Layer normalisation: candle's ops for training, [`kernels::LayerNorm`] for inference.
+enum LayerNorm {
+    Trainable {
+        weight: Tensor,
+        bias: Tensor,
+        eps: f64,
+    },
+    Fused(kernels::LayerNorm),
 }
 
 impl LayerNorm {
-    fn load(vb: VarBuilder, size: usize, eps: f64, differentiable: bool) -> Result<Self> {
-        Ok(LayerNorm {
-            weight: vb.get(size, "weight")?,
-            bias: vb.get(size, "bias")?,
-            eps,
-            differentiable,
+    fn load(vb: VarBuilder, size: usize, eps: f64, mode: Mode) -> Result<Self> {
+        let (weight, bias) = (vb.get(size, "weight")?, vb.get(size, "bias")?);
+        Ok(match mode {
+            Mode::Differentiable => LayerNorm::Trainable { weight, bias, eps },
+            Mode::Inference { level, .. } => LayerNorm::Fused(kernels::LayerNorm::new(
+                weight.to_vec1()?,
+                bias.to_vec1()?,
+                eps as f32,
+                level,
+            )),
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if !self.differentiable && x.is_contiguous() {
-            return candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32);
-        }
+    /// The normalisation of `x`, or of `x + residual`.
+    fn forward(&self, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let (weight, bias, eps) = match self {
+            LayerNorm::Fused(norm) => return norm.forward(x, residual),
+            LayerNorm::Trainable { weight, bias, eps } => (weight, bias, *eps),
+        };
+        let x = match residual {
+            Some(residual) => (x + residual)?,
+            None => x.clone(),
+        };
         let mean = x.mean_keepdim(D::Minus1)?;
         let centred = x.broadcast_sub(&mean)?;
         let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-        let normed = centred.broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        normed
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)
+        let normed = centred.broadcast_div(&(var + eps)?.sqrt()?)?;
+        normed.broadcast_mul(weight)?.broadcast_add(bias)
     }
 }
 
@@ -205,7 +238,7 @@ struct Layer {
 
 impl Layer {
     fn load(vb: VarBuilder, c: &Config, mode: Mode) -> Result<Self> {
-        let (h, differentiable) = (c.hidden_size, mode == Mode::Differentiable);
+        let h = c.hidden_size;
         let attn = vb.pp("attention");
         let part = |name: &str| -> Result<(Tensor, Tensor)> {
             let p = attn.pp("self").pp(name);
@@ -229,7 +262,7 @@ impl Layer {
                 attn.pp("output").pp("LayerNorm"),
                 h,
                 c.layer_norm_eps,
-                differentiable,
+                mode,
             )?,
             intermediate: dense(
                 vb.pp("intermediate").pp("dense"),
@@ -247,7 +280,7 @@ impl Layer {
                 vb.pp("output").pp("LayerNorm"),
                 h,
                 c.layer_norm_eps,
-                differentiable,
+                mode,
             )?,
         })
     }
@@ -275,7 +308,6 @@ pub struct Bert {
 impl Bert {
     /// Loads weights under `vb` (Hugging Face names, with or without a `bert.` prefix).
     pub fn load(vb: VarBuilder, config: &Config, mode: Mode) -> Result<Self> {
-        let differentiable = mode == Mode::Differentiable;
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
             vb.pp("bert")
         } else {
@@ -298,12 +330,7 @@ impl Bert {
                 h,
                 emb.pp("token_type_embeddings"),
             )?,
-            embedding_norm: LayerNorm::load(
-                emb.pp("LayerNorm"),
-                h,
-                config.layer_norm_eps,
-                differentiable,
-            )?,
+            embedding_norm: LayerNorm::load(emb.pp("LayerNorm"), h, config.layer_norm_eps, mode)?,
             layers,
             heads: config.num_attention_heads,
             mode,
@@ -324,7 +351,7 @@ impl Bert {
                 DType::U32,
                 ids.device(),
             )?)?)?;
-        let mut x = self.embedding_norm.forward(&x)?;
+        let mut x = self.embedding_norm.forward(&x, None)?;
         let mask = match self.mode {
             Mode::Inference { level, .. } => Mask::Counts {
                 real: mask.sum(1)?,
@@ -361,9 +388,8 @@ impl Bert {
             }
         };
         let attended = l.attention_out.forward(&context, Activation::Identity)?;
-        let x = l.attention_norm.forward(&(attended + x)?)?;
-        let inner = l.intermediate.forward(&x, Activation::Gelu)?;
+        let x = l.attention_norm.forward(&attended, Some(x))?;
         l.output_norm
-            .forward(&(l.output.forward(&inner, Activation::Identity)? + x)?)
+            .forward(&l.intermediate.feed_forward(&l.output, &x)?, Some(&x))
     }
 }

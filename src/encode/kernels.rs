@@ -9,12 +9,14 @@
 //!   denominator), within 4.3e-7 of erf in f64;
 //! - [`attention`]: the whole self-attention of a layer, from the query-key-value product to
 //!   the context, over real tokens only; its softmax's exp by Cody–Waite range reduction
-//!   (x = n·ln 2 + r) and Cephes' degree-6 polynomial for e^r, within 2 ulp.
+//!   (x = n·ln 2 + r) and Cephes' degree-6 polynomial for e^r, within 2 ulp;
+//! - [`LayerNorm`]: layer normalisation, with the residual connection before it added in the
+//!   same pass over each row.
 //!
 //! Training keeps candle's ops, which have backward passes.
 
 use super::gemm::Level;
-use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use std::f32::consts::FRAC_1_SQRT_2;
 
 /// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)) (Hendrycks and Gimpel 2016, arXiv:1606.08415), the
@@ -148,6 +150,156 @@ unsafe fn attention_avx512(qkv: &[f32], real: &[u32], out: &mut [f32], shape: At
     attend::<x86::Avx512Tiles>(qkv, real, out, shape)
 }
 
+/// Layer normalisation (Ba, Kiros and Hinton 2016, arXiv:1607.06450) over the last dimension,
+/// `(x − mean) / √(variance + eps) · weight + bias`, of a row or of the sum of a row and its
+/// residual connection. Mean and variance are two passes over the row, each summed in `LANES`
+/// lanes combined in a fixed order, so every level gives the same bits.
+pub struct LayerNorm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    eps: f32,
+    level: Level,
+}
+
+impl LayerNorm {
+    pub fn new(weight: Vec<f32>, bias: Vec<f32>, eps: f32, level: Level) -> LayerNorm {
+        assert_eq!(weight.len(), bias.len(), "one bias per weight");
+        LayerNorm {
+            weight,
+            bias,
+            eps,
+            level,
+        }
+    }
+
+    /// The normalisation of `x`, or of `x + residual` (the same shape), `[…, hidden]`.
+    pub fn forward(&self, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+        let x = x.contiguous()?;
+        match residual {
+            None => x.apply_op1_no_bwd(self),
+            Some(residual) => x.apply_op2_no_bwd(&residual.contiguous()?, self),
+        }
+    }
+
+    /// The op's output for the rows `x` and their `residual`.
+    fn normalise(
+        &self,
+        x: &[f32],
+        layout: &Layout,
+        residual: Option<&[f32]>,
+    ) -> Result<CpuStorage> {
+        let hidden = self.weight.len();
+        if layout.shape().dims().last() != Some(&hidden) {
+            bail!("layer norm of width {hidden} over {:?}", layout.shape());
+        }
+        let mut out = x.to_vec();
+        #[cfg(target_arch = "x86_64")]
+        match Level::capped(self.level) {
+            // SAFETY: the CPU has the level's features (the level is capped at the detected one).
+            Level::Avx512 => unsafe { normalise_rows_avx512(self, &mut out, residual) },
+            Level::Avx2 => unsafe { normalise_rows_avx2(self, &mut out, residual) },
+            Level::Portable => normalise_rows(self, &mut out, residual),
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        normalise_rows(self, &mut out, residual);
+        Ok(CpuStorage::F32(out))
+    }
+}
+
+impl CustomOp1 for LayerNorm {
+    fn name(&self) -> &'static str {
+        "argmine-layer-norm"
+    }
+
+    fn cpu_fwd(&self, x: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(x), Some((start, end))) = (x, layout.contiguous_offsets()) else {
+            bail!("argmine-layer-norm needs a contiguous f32 tensor");
+        };
+        let out = self.normalise(&x[start..end], layout, None)?;
+        Ok((out, layout.shape().clone()))
+    }
+}
+
+impl CustomOp2 for LayerNorm {
+    fn name(&self) -> &'static str {
+        "argmine-add-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        x: &CpuStorage,
+        layout: &Layout,
+        residual: &CpuStorage,
+        residual_layout: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(x), CpuStorage::F32(r), Some((start, end)), Some(at)) = (
+            x,
+            residual,
+            layout.contiguous_offsets(),
+            residual_layout.contiguous_offsets(),
+        ) else {
+            bail!("argmine-add-layer-norm needs contiguous f32 tensors");
+        };
+        if layout.shape() != residual_layout.shape() {
+            bail!(
+                "a residual of {:?} added to {:?}",
+                residual_layout.shape(),
+                layout.shape()
+            );
+        }
+        let out = self.normalise(&x[start..end], layout, Some(&r[at.0..at.1]))?;
+        Ok((out, layout.shape().clone()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn normalise_rows_avx2(norm: &LayerNorm, values: &mut [f32], residual: Option<&[f32]>) {
+    normalise_rows(norm, values, residual)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn normalise_rows_avx512(norm: &LayerNorm, values: &mut [f32], residual: Option<&[f32]>) {
+    normalise_rows(norm, values, residual)
+}
+
+/// Adds each row's residual, if any, then normalises it, in place.
+#[inline(always)]
+fn normalise_rows(norm: &LayerNorm, values: &mut [f32], residual: Option<&[f32]>) {
+    let hidden = norm.weight.len();
+    let count = hidden as f32;
+    for (r, row) in values.chunks_exact_mut(hidden).enumerate() {
+        if let Some(residual) = residual {
+            for (v, &add) in row.iter_mut().zip(&residual[r * hidden..][..hidden]) {
+                *v += add;
+            }
+        }
+        let mean = lane_sum(row, |v| v) / count;
+        let variance = lane_sum(row, |v| (v - mean) * (v - mean)) / count;
+        let inverse = 1.0 / (variance + norm.eps).sqrt();
+        for ((v, &w), &b) in row.iter_mut().zip(&norm.weight).zip(&norm.bias) {
+            *v = (*v - mean) * inverse * w + b;
+        }
+    }
+}
+
+/// Σ f(v) over `values`, in `LANES` lanes combined by [`pairwise_sum`].
+#[inline(always)]
+fn lane_sum(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0f32; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in chunks.by_ref() {
+        for (sum, &v) in lanes.iter_mut().zip(chunk) {
+            *sum += f(v);
+        }
+    }
+    for (sum, &v) in lanes.iter_mut().zip(chunks.remainder()) {
+        *sum += f(v);
+    }
+    pairwise_sum(lanes)
+}
+
 /// The register tile of the attention loops: `QUERIES` queries side by side against a block of
 /// `LANES` keys (scores) or of `LANES` values of the head (context), so that every key or value
 /// loaded serves several queries and the additions do not wait on one another.
@@ -161,7 +313,6 @@ fn attend<T: Tiles>(qkv: &[f32], real: &[u32], out: &mut [f32], shape: Attention
     let stride = width.div_ceil(LANES) * LANES;
     let mut scratch = Scratch {
         keys: vec![0f32; head * stride],
-        queries: vec![0f32; head * QUERIES],
         scores: vec![0f32; QUERIES * stride],
     };
     for (b, &n) in real.iter().enumerate() {
@@ -179,12 +330,19 @@ fn attend<T: Tiles>(qkv: &[f32], real: &[u32], out: &mut [f32], shape: Attention
             };
             // Keys transposed ([head][tokens], zero past the real ones), so that a block of
             // keys is one contiguous load per head dimension.
-            let keys = &mut scratch.keys[..head * row.padded];
-            keys.fill(0.0);
-            for j in 0..n {
-                for (c, &k) in row.part(j, 1).iter().enumerate() {
-                    keys[c * row.padded + j] = k;
+            let first_key = &rows[hidden + row.offset..];
+            for (c, keys) in scratch.keys[..head * row.padded]
+                .chunks_exact_mut(row.padded)
+                .enumerate()
+            {
+                let (real, padding) = keys.split_at_mut(n);
+                for (k, key) in real
+                    .iter_mut()
+                    .zip(first_key[c..].iter().step_by(3 * hidden))
+                {
+                    *k = *key;
                 }
+                padding.fill(0.0);
             }
             let mut first = 0;
             while first < n {
@@ -204,8 +362,6 @@ fn attend<T: Tiles>(qkv: &[f32], real: &[u32], out: &mut [f32], shape: Attention
 struct Scratch {
     /// The keys of one head, transposed.
     keys: Vec<f32>,
-    /// The scaled queries of one tile, transposed: `[head][queries]`.
-    queries: Vec<f32>,
     /// The scores, then the probabilities, of one tile: `[queries][padded tokens]`.
     scores: Vec<f32>,
 }
@@ -241,35 +397,14 @@ fn attend_queries<T: Tiles, const Q: usize>(
     out: &mut [f32],
 ) {
     let (head, n, padded) = (row.head, row.n, row.padded);
-    let scale = 1.0 / (head as f32).sqrt();
-    let queries = &mut scratch.queries[..head * Q];
-    for t in 0..Q {
-        for (c, &q) in row.part(first + t, 0).iter().enumerate() {
-            queries[c * Q + t] = q * scale;
-        }
-    }
     let keys = &scratch.keys[..head * padded];
     let scores = &mut scratch.scores[..Q * padded];
     for block in (0..padded).step_by(LANES) {
-        T::scores::<Q>(keys, padded, queries, block, scores);
+        T::scores::<Q>(row, first, keys, block, scores);
     }
+    let scale = 1.0 / (head as f32).sqrt();
     for scores in scores.chunks_exact_mut(padded) {
-        let scores = &mut scores[..n];
-        // The maximum in LANES lanes side by side, so that the loop vectorises.
-        let mut lanes = [f32::NEG_INFINITY; LANES];
-        for chunk in scores.chunks(LANES) {
-            for (m, &s) in lanes.iter_mut().zip(chunk) {
-                *m = if s > *m { s } else { *m };
-            }
-        }
-        let max = lanes.into_iter().fold(f32::NEG_INFINITY, f32::max);
-        for s in scores.iter_mut() {
-            *s = exp(*s - max);
-        }
-        let sum_inverse = 1.0 / scores.iter().sum::<f32>();
-        for s in scores.iter_mut() {
-            *s *= sum_inverse;
-        }
+        softmax(scores, n, scale);
     }
     let out = &mut out[first * row.hidden + row.offset..];
     let whole = head - head % LANES;
@@ -291,12 +426,12 @@ fn attend_queries<T: Tiles, const Q: usize>(
 /// a multiply then an add (never fused), in the same order at every level, so every level
 /// gives the same bits.
 trait Tiles {
-    /// `scores[t][block..][..LANES] = Σ_c queries[c][t] · keys[c][block..][..LANES]`, for the
-    /// `Q` queries of a tile (`queries`: `[head][Q]`; `keys` and `scores` rows of `padded`).
+    /// `scores[t][block..][..LANES] = Σ_c query[first + t][c] · keys[c][block..][..LANES]`, for
+    /// the `Q` queries of a tile (`keys` and `scores`: rows of `row.padded`).
     fn scores<const Q: usize>(
+        row: &HeadRows,
+        first: usize,
         keys: &[f32],
-        padded: usize,
-        queries: &[f32],
         block: usize,
         scores: &mut [f32],
     );
@@ -311,15 +446,17 @@ struct PortableTiles;
 
 impl Tiles for PortableTiles {
     fn scores<const Q: usize>(
+        row: &HeadRows,
+        first: usize,
         keys: &[f32],
-        padded: usize,
-        queries: &[f32],
         block: usize,
         scores: &mut [f32],
     ) {
+        let padded = row.padded;
         let mut acc = [[0f32; LANES]; Q];
-        for (keys, q) in keys.chunks_exact(padded).zip(queries.chunks_exact(Q)) {
-            for (acc, &q) in acc.iter_mut().zip(q) {
+        for (c, keys) in keys.chunks_exact(padded).enumerate() {
+            for (t, acc) in acc.iter_mut().enumerate() {
+                let q = row.part(first + t, 0)[c];
                 for (a, &k) in acc.iter_mut().zip(&keys[block..][..LANES]) {
                     *a += q * k;
                 }
@@ -361,30 +498,32 @@ mod x86 {
             impl $name {
                 #[target_feature(enable = $features)]
                 unsafe fn scores_tile<const Q: usize>(
+                    row: &HeadRows,
+                    first: usize,
                     keys: &[f32],
-                    padded: usize,
-                    queries: &[f32],
                     block: usize,
                     scores: &mut [f32],
                 ) {
-                    let head = queries.len() / Q;
+                    let (head, padded, stride) = (row.head, row.padded, 3 * row.hidden);
                     assert!(keys.len() >= head * padded && block + LANES <= padded);
                     assert!(scores.len() >= Q * padded);
+                    let mut q = row.part(first, 0).as_ptr();
+                    assert!(row.rows.len() >= (first + Q - 1) * stride + row.offset + head);
                     let mut acc = [[$zero(); LANES / $width]; Q];
-                    let (mut k, mut q) = (keys.as_ptr().add(block), queries.as_ptr());
+                    let mut k = keys.as_ptr().add(block);
                     for _ in 0..head {
                         let mut kv = [$zero(); LANES / $width];
                         for (v, kv) in kv.iter_mut().enumerate() {
                             *kv = $load(k.add(v * $width));
                         }
                         for (t, acc) in acc.iter_mut().enumerate() {
-                            let x = $set1(*q.add(t));
+                            let x = $set1(*q.add(t * stride));
                             for (acc, &kv) in acc.iter_mut().zip(&kv) {
                                 *acc = $add(*acc, $mul(x, kv));
                             }
                         }
                         k = k.add(padded);
-                        q = q.add(Q);
+                        q = q.add(1);
                     }
                     for (t, acc) in acc.iter().enumerate() {
                         let at = scores.as_mut_ptr().add(t * padded + block);
@@ -432,15 +571,15 @@ mod x86 {
             impl Tiles for $name {
                 #[inline(always)]
                 fn scores<const Q: usize>(
+                    row: &HeadRows,
+                    first: usize,
                     keys: &[f32],
-                    padded: usize,
-                    queries: &[f32],
                     block: usize,
                     scores: &mut [f32],
                 ) {
                     // SAFETY: these tiles are only used under the level's target features
                     // (`attention_avx2`, `attention_avx512`); the asserts bound every access.
-                    unsafe { Self::scores_tile::<Q>(keys, padded, queries, block, scores) }
+                    unsafe { Self::scores_tile::<Q>(row, first, keys, block, scores) }
                 }
 
                 #[inline(always)]
@@ -479,6 +618,57 @@ mod x86 {
         _mm512_add_ps,
         _mm512_storeu_ps
     );
+}
+
+/// softmax(scale · s) over the first `n` of `scores` (a whole number of `LANES` long), in
+/// place; the rest become 0. Every loop runs over `LANES` lanes side by side, so that it vectorises,
+/// and the lanes are combined in a fixed order, so every level gives the same bits.
+#[inline(always)]
+fn softmax(scores: &mut [f32], n: usize, scale: f32) {
+    // Comparisons rather than `max`, which would keep NaN apart and the loop scalar.
+    let larger = |a: f32, b: f32| if b > a { b } else { a };
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let (whole, tail) = scores[..n].split_at(n - n % LANES);
+    for chunk in whole.chunks_exact(LANES) {
+        for (m, &s) in lanes.iter_mut().zip(chunk) {
+            *m = larger(*m, s);
+        }
+    }
+    for (m, &s) in lanes.iter_mut().zip(tail) {
+        *m = larger(*m, s);
+    }
+    let max = lanes.into_iter().fold(f32::NEG_INFINITY, larger);
+    let mut sums = [0f32; LANES];
+    let (whole, tail) = scores.split_at_mut(n - n % LANES);
+    for chunk in whole.chunks_exact_mut(LANES) {
+        for (s, sum) in chunk.iter_mut().zip(&mut sums) {
+            *s = exp((*s - max) * scale);
+            *sum += *s;
+        }
+    }
+    // The last, partial block: the padding past `n` becomes 0 (adding 0 leaves a sum as is).
+    for (k, (s, sum)) in tail.iter_mut().zip(&mut sums).enumerate() {
+        let e = exp((*s - max) * scale);
+        *s = if k < n % LANES { e } else { 0.0 };
+        *sum += *s;
+    }
+    let inverse = 1.0 / pairwise_sum(sums);
+    for s in &mut scores[..n] {
+        *s *= inverse;
+    }
+}
+
+/// The sum of the lanes as a balanced tree: the same bits at every level.
+#[inline(always)]
+fn pairwise_sum(mut lanes: [f32; LANES]) -> f32 {
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            lanes[i] += lanes[i + width];
+        }
+    }
+    lanes[0]
 }
 
 /// e^x for x ≤ 0 (softmax inputs after the row maximum is subtracted), within 2 ulp; inputs
@@ -637,6 +827,40 @@ mod tests {
             .unwrap()
             .to_scalar::<f32>()
             .unwrap()
+    }
+
+    #[test]
+    fn layer_norm_matches_candles_and_gives_the_same_bits_at_every_level() {
+        // A width with a partial block of lanes, and MiniLM's.
+        for hidden in [37, 384] {
+            let rows = 5;
+            let values = |seed: usize| -> Vec<f32> {
+                (0..rows * hidden)
+                    .map(|i| (((i + seed) * 37 % 101) as f32 - 50.0) / 7.0)
+                    .collect()
+            };
+            let tensor = |v: Vec<f32>| Tensor::from_vec(v, (rows, hidden), &Device::Cpu).unwrap();
+            let (x, residual) = (tensor(values(0)), tensor(values(11)));
+            let (weight, bias) = (values(3)[..hidden].to_vec(), values(5)[..hidden].to_vec());
+            let expected = candle_nn::ops::layer_norm(
+                &(&x + &residual).unwrap(),
+                &Tensor::new(weight.as_slice(), &Device::Cpu).unwrap(),
+                &Tensor::new(bias.as_slice(), &Device::Cpu).unwrap(),
+                1e-12,
+            )
+            .unwrap();
+            let at = |level| LayerNorm::new(weight.clone(), bias.clone(), 1e-12, level);
+            let portable = at(Level::Portable).forward(&x, Some(&residual)).unwrap();
+            assert!(largest_difference(&portable, &expected) < 1e-4);
+            let summed = at(Level::Portable)
+                .forward(&(&x + &residual).unwrap(), None)
+                .unwrap();
+            assert_eq!(flat(&summed), flat(&portable));
+            for level in Level::ALL.into_iter().filter(|l| l.is_supported()) {
+                let ours = at(level).forward(&x, Some(&residual)).unwrap();
+                assert_eq!(flat(&ours), flat(&portable), "{level:?}");
+            }
+        }
     }
 
     #[test]

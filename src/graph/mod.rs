@@ -41,7 +41,7 @@ use decode::{arborescence, ScoredEdge};
 use features::{
     markers, pair_width, write_pair, DocShape, ThesisCandidate, Unit, MAX_LINK_DISTANCE,
 };
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use semantic::SemanticMap;
 use serde::{Deserialize, Serialize};
 
@@ -259,16 +259,14 @@ fn thesis_candidates<'a>(
             )
         })
         .collect();
-    let projected: Vec<Array1<f32>> = units
-        .iter()
-        .map(|u| semantic.project(u.embedding))
-        .collect();
+    if chosen.is_empty() {
+        return Vec::new();
+    }
+    let embeddings: Vec<ArrayView1<f32>> = units.iter().map(|u| u.embedding).collect();
+    let rows = ndarray::stack(Axis(0), &embeddings).expect("unit embeddings of one width");
+    let projected = semantic.project_rows(rows.view());
     let semantic_title = title.map(|t| semantic.project(t));
-    let mean = semantic::unit_length(
-        projected
-            .iter()
-            .fold(Array1::<f32>::zeros(semantic.output()), |sum, p| sum + p),
-    );
+    let mean = semantic::unit_length(projected.sum_axis(Axis(0)));
     chosen
         .iter()
         .enumerate()
@@ -291,8 +289,8 @@ fn thesis_candidates<'a>(
                 centrality,
                 semantic_title_similarity: semantic_title
                     .as_ref()
-                    .map_or(0.0, |t| projected[a].dot(t)),
-                semantic_centrality: projected[a].dot(&mean),
+                    .map_or(0.0, |t| projected.row(a).dot(t)),
+                semantic_centrality: projected.row(a).dot(&mean),
                 position: crate::classify::relative_position(u.index, length),
                 sentences_after: length.saturating_sub(u.index + 1),
                 candidates_before: k,

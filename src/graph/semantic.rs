@@ -11,7 +11,7 @@
 
 use crate::error::Result;
 use candle_core::{Device, Tensor};
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -51,8 +51,22 @@ impl SemanticMap {
 
     /// The unit-length image of `embedding` (the zero vector stays zero).
     pub fn project(&self, embedding: ArrayView1<f32>) -> Array1<f32> {
+        self.project_rows(embedding.insert_axis(Axis(0)))
+            .row(0)
+            .to_owned()
+    }
+
+    /// [`SemanticMap::project`] of every row of `embeddings`, as one matrix product.
+    pub fn project_rows(&self, embeddings: ArrayView2<f32>) -> Array2<f32> {
         let n = self.weight.nrows() - 1;
-        unit_length(embedding.dot(&self.weight.slice(s![..n, ..])) + self.weight.row(n))
+        let mut out = embeddings.dot(&self.weight.slice(s![..n, ..])) + self.weight.row(n);
+        for mut row in out.rows_mut() {
+            let norm = row.dot(&row).sqrt();
+            if norm > 0.0 {
+                row /= norm;
+            }
+        }
+        out
     }
 
     /// Size of the embeddings it reads.

@@ -37,6 +37,7 @@ mod x86;
 
 use super::kernels;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 /// The most outputs one tile holds (12 rows × 32 columns).
@@ -230,40 +231,15 @@ impl PackedF32 {
         }
     }
 
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
     /// `x` (`[rows, depth]`, row-major) times the weights, plus the bias, through `activation`:
     /// `[rows, width]`.
     pub fn forward(&self, x: &[f32], activation: Activation) -> Vec<f32> {
-        let kernels = f32_kernels(self.level);
-        let (depth, nr) = (self.depth, self.level.tile().1);
-        let walk = Walk {
-            depth,
-            width: self.width,
-            tile: self.level.tile(),
-            level: self.level,
-            activation,
-        };
-        walk.run(
+        in_row_blocks(
             x,
-            |_| (),
-            |_, x, at, out| {
-                let tile = F32Tile {
-                    a: x[at.row * depth..].as_ptr(),
-                    lda: depth,
-                    depth,
-                    b: self.panels[at.col / nr * depth * nr..].as_ptr(),
-                    bias: self.bias[at.col..].as_ptr(),
-                    c: out[at.row * self.width + at.col..].as_mut_ptr(),
-                    ldc: self.width,
-                    cols: at.cols,
-                };
-                // SAFETY: `kernels` is for a level this CPU has (checked at packing), and the tile's
-                // pointers cover its rows of `x` and `out` and one whole panel.
-                unsafe { kernels[at.rows - 1](&tile) };
-            },
+            self,
+            self.width,
+            || (),
+            |_, x, out| self.forward_block(x, out, activation),
         )
     }
 }
@@ -333,43 +309,15 @@ impl PackedInt8 {
         }
     }
 
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
     /// As [`PackedF32::forward`], with each row of `x` quantised to int8 first.
     pub fn forward(&self, x: &[f32], activation: Activation) -> Vec<f32> {
-        let kernels = int8_kernels(self.level);
-        let (depth, nr) = (self.depth, self.level.int8_tile().1);
-        let groups = depth.div_ceil(4);
-        let walk = Walk {
-            depth,
-            width: self.width,
-            tile: self.level.int8_tile(),
-            level: self.level,
-            activation,
-        };
-        let quantise = |x: &[f32]| self.quantise_rows(x, groups);
-        walk.run(x, quantise, |(a, row_scales, zero_points), _, at, out| {
-            let tile = Int8Tile {
-                a: a[at.row * groups..].as_ptr(),
-                lda: groups,
-                groups,
-                b: self.panels[at.col / nr * groups * nr * 4..].as_ptr(),
-                c: out[at.row * self.width + at.col..].as_mut_ptr(),
-                ldc: self.width,
-                cols: at.cols,
-                epilogue: Int8Epilogue {
-                    sums: self.sums[at.col..].as_ptr(),
-                    scales: self.scales[at.col..].as_ptr(),
-                    bias: self.bias[at.col..].as_ptr(),
-                    row_scales: row_scales[at.row..].as_ptr(),
-                    zero_points: zero_points[at.row..].as_ptr(),
-                },
-            };
-            // SAFETY: as in `PackedF32::forward`.
-            unsafe { kernels[at.rows - 1](&tile) };
-        })
+        in_row_blocks(
+            x,
+            self,
+            self.width,
+            || (),
+            |_, x, out| self.forward_block(x, out, activation),
+        )
     }
 
     /// Rows of `x` quantised to u8 and grouped (`groups` groups of 4 per row), their scales
@@ -561,7 +509,8 @@ struct At {
     cols: usize,
 }
 
-/// The walk both products share over `x` (`[rows, depth]`) and the output (`[rows, width]`).
+/// The walk both products share over a block of rows of `x` (`[rows, depth]`) and of the
+/// output (`[rows, width]`).
 struct Walk {
     depth: usize,
     width: usize,
@@ -572,54 +521,212 @@ struct Walk {
 }
 
 impl Walk {
-    /// Splits the rows into blocks that stay in the L2 cache while every panel passes over
-    /// them (8 tiles high), one after another on a rayon pool thread and spread over the pool
-    /// otherwise. Per block: `prepare(block of x)`, then `tile(prepared, block of x, At, block
-    /// of out)` for every panel and every tile of rows, then the activation.
-    fn run<P>(
+    /// One block of rows of `x` into `out`: `prepare(x)`, then `tile(prepared, x, At, out)` for
+    /// every panel and every tile of rows, then the activation.
+    fn block<P>(
         &self,
         x: &[f32],
-        prepare: impl Fn(&[f32]) -> P + Sync,
-        tile: impl Fn(&P, &[f32], At, &mut [f32]) + Sync,
-    ) -> Vec<f32> {
+        out: &mut [MaybeUninit<f32>],
+        prepare: impl Fn(&[f32]) -> P,
+        tile: impl Fn(&P, &[f32], At, &mut [MaybeUninit<f32>]),
+    ) {
         let (depth, width, (mr, nr)) = (self.depth, self.width, self.tile);
-        assert_eq!(x.len() % depth, 0, "input rows of {depth} values");
-        let block = |x: &[f32], out: &mut [f32]| {
-            let rows = x.len() / depth;
-            let prepared = prepare(x);
-            for col in (0..width).step_by(nr) {
-                for row in (0..rows).step_by(mr) {
-                    let (rows, cols) = (mr.min(rows - row), nr.min(width - col));
-                    tile(
-                        &prepared,
-                        x,
-                        At {
-                            row,
-                            rows,
-                            col,
-                            cols,
-                        },
-                        out,
-                    );
-                }
+        let rows = x.len() / depth;
+        let prepared = prepare(x);
+        for col in (0..width).step_by(nr) {
+            for row in (0..rows).step_by(mr) {
+                let (rows, cols) = (mr.min(rows - row), nr.min(width - col));
+                tile(
+                    &prepared,
+                    x,
+                    At {
+                        row,
+                        rows,
+                        col,
+                        cols,
+                    },
+                    out,
+                );
             }
-            if self.activation == Activation::Gelu {
-                kernels::gelu_in_place(out, self.level);
-            }
-        };
-        let mut out = vec![0f32; x.len() / depth * width];
-        let rows = 8 * mr;
-        if rayon::current_thread_index().is_some() || x.len() <= rows * depth {
-            for (x, out) in x.chunks(rows * depth).zip(out.chunks_mut(rows * width)) {
-                block(x, out);
-            }
-        } else {
-            x.par_chunks(rows * depth)
-                .zip(out.par_chunks_mut(rows * width))
-                .for_each(|(x, out)| block(x, out));
         }
-        out
+        if self.activation == Activation::Gelu {
+            // SAFETY: the tiles cover the block, and every micro-kernel writes its whole tile.
+            kernels::gelu_in_place(unsafe { written(out) }, self.level);
+        }
     }
+}
+
+/// `values` once every one of them has been written.
+///
+/// # Safety
+/// Every element of `values` is initialised.
+unsafe fn written(values: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    // SAFETY: `MaybeUninit<f32>` has the layout of `f32`, and the caller vouches for the values.
+    unsafe { &mut *(values as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
+mod sealed {
+    /// Keeps [`super::Product`] to the products of this module, whose blocks are written whole.
+    pub trait Sealed {}
+    impl Sealed for super::PackedF32 {}
+    impl Sealed for super::PackedInt8 {}
+}
+
+/// A packed product, as [`in_row_blocks`] and [`feed_forward`] see it.
+pub trait Product: sealed::Sealed + Sync {
+    /// Values per input row.
+    fn depth(&self) -> usize;
+    /// Values per output row.
+    fn width(&self) -> usize;
+    /// Rows per block: 8 tiles high, so that a block stays in the L2 cache while every panel
+    /// passes over it.
+    fn block_rows(&self) -> usize;
+    /// The product of one block of rows of `x` into `out`, every element of which it writes.
+    fn forward_block(&self, x: &[f32], out: &mut [MaybeUninit<f32>], activation: Activation);
+}
+
+impl Product for PackedF32 {
+    fn depth(&self) -> usize {
+        self.depth
+    }
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn block_rows(&self) -> usize {
+        8 * self.level.tile().0
+    }
+    fn forward_block(&self, x: &[f32], out: &mut [MaybeUninit<f32>], activation: Activation) {
+        let kernels = f32_kernels(self.level);
+        let (depth, nr) = (self.depth, self.level.tile().1);
+        let walk = Walk {
+            depth,
+            width: self.width,
+            tile: self.level.tile(),
+            level: self.level,
+            activation,
+        };
+        walk.block(
+            x,
+            out,
+            |_| (),
+            |_, x, at, out| {
+                let tile = F32Tile {
+                    a: x[at.row * depth..].as_ptr(),
+                    lda: depth,
+                    depth,
+                    b: self.panels[at.col / nr * depth * nr..].as_ptr(),
+                    bias: self.bias[at.col..].as_ptr(),
+                    c: out[at.row * self.width + at.col..].as_mut_ptr().cast(),
+                    ldc: self.width,
+                    cols: at.cols,
+                };
+                // SAFETY: `kernels` is for a level this CPU has (checked at packing), and the tile's
+                // pointers cover its rows of `x` and `out` and one whole panel.
+                unsafe { kernels[at.rows - 1](&tile) };
+            },
+        )
+    }
+}
+
+impl Product for PackedInt8 {
+    fn depth(&self) -> usize {
+        self.depth
+    }
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn block_rows(&self) -> usize {
+        8 * self.level.int8_tile().0
+    }
+    fn forward_block(&self, x: &[f32], out: &mut [MaybeUninit<f32>], activation: Activation) {
+        let kernels = int8_kernels(self.level);
+        let (depth, nr) = (self.depth, self.level.int8_tile().1);
+        let groups = depth.div_ceil(4);
+        let walk = Walk {
+            depth,
+            width: self.width,
+            tile: self.level.int8_tile(),
+            level: self.level,
+            activation,
+        };
+        let quantise = |x: &[f32]| self.quantise_rows(x, groups);
+        walk.block(
+            x,
+            out,
+            quantise,
+            |(a, row_scales, zero_points), _, at, out| {
+                let tile = Int8Tile {
+                    a: a[at.row * groups..].as_ptr(),
+                    lda: groups,
+                    groups,
+                    b: self.panels[at.col / nr * groups * nr * 4..].as_ptr(),
+                    c: out[at.row * self.width + at.col..].as_mut_ptr().cast(),
+                    ldc: self.width,
+                    cols: at.cols,
+                    epilogue: Int8Epilogue {
+                        sums: self.sums[at.col..].as_ptr(),
+                        scales: self.scales[at.col..].as_ptr(),
+                        bias: self.bias[at.col..].as_ptr(),
+                        row_scales: row_scales[at.row..].as_ptr(),
+                        zero_points: zero_points[at.row..].as_ptr(),
+                    },
+                };
+                // SAFETY: as in `PackedF32`'s.
+                unsafe { kernels[at.rows - 1](&tile) };
+            },
+        )
+    }
+}
+
+/// `block(scratch, rows of x, their rows of the output)` over `x` (`[rows, product.depth()]`)
+/// in blocks of `product.block_rows()`, into an output of `width` values per row that the
+/// blocks write whole: one block after another on a rayon pool thread, spread over the pool
+/// otherwise, with one `scratch()` per thread.
+fn in_row_blocks<S>(
+    x: &[f32],
+    product: &dyn Product,
+    width: usize,
+    scratch: impl Fn() -> S + Sync,
+    block: impl Fn(&mut S, &[f32], &mut [MaybeUninit<f32>]) + Sync,
+) -> Vec<f32> {
+    let (depth, rows) = (product.depth(), product.block_rows());
+    assert_eq!(x.len() % depth, 0, "input rows of {depth} values");
+    let len = x.len() / depth * width;
+    let mut out = Vec::with_capacity(len);
+    let spare = &mut out.spare_capacity_mut()[..len];
+    if rayon::current_thread_index().is_some() || x.len() <= rows * depth {
+        let mut scratch = scratch();
+        for (x, out) in x.chunks(rows * depth).zip(spare.chunks_mut(rows * width)) {
+            block(&mut scratch, x, out);
+        }
+    } else {
+        x.par_chunks(rows * depth)
+            .zip(spare.par_chunks_mut(rows * width))
+            .for_each_init(&scratch, |scratch, (x, out)| block(scratch, x, out));
+    }
+    // SAFETY: the chunks cover the first `len` values, and each block wrote its chunk whole.
+    unsafe { out.set_len(len) };
+    out
+}
+
+/// `second(GELU(first(x)))`, the feed-forward half of a transformer layer, one block of rows at
+/// a time: the wide inner activations of a block are written and read back while they are in
+/// the cache, and never all at once. The same bits as the two products one after the other.
+pub fn feed_forward<P: Product>(first: &P, second: &P, x: &[f32]) -> Vec<f32> {
+    assert_eq!(first.width(), second.depth(), "the products chain");
+    let inner_len = first.block_rows() * first.width();
+    in_row_blocks(
+        x,
+        first,
+        second.width(),
+        || vec![MaybeUninit::uninit(); inner_len],
+        |inner, x, out| {
+            let inner = &mut inner[..x.len() / first.depth() * first.width()];
+            first.forward_block(x, inner, Activation::Gelu);
+            // SAFETY: `forward_block` wrote all of `inner`.
+            second.forward_block(unsafe { written(inner) }, out, Activation::Identity);
+        },
+    )
 }
 
 type F32Kernel = unsafe fn(&F32Tile);

@@ -300,3 +300,41 @@ fn levels_are_named_parsed_and_capped_by_what_the_cpu_has() {
         "ARGMINE_CPU=sse2 is not a CPU level; expected one of portable, avx2, avx512"
     );
 }
+
+#[test]
+fn the_fused_feed_forward_equals_its_two_products_to_the_bit() {
+    let (depth, inner, rows) = (48, 200, 103);
+    let (w1, b1, w2, b2, x) = (
+        values(inner * depth, 21),
+        values(inner, 22),
+        values(depth * inner, 23),
+        values(depth, 24),
+        values(rows * depth, 25),
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    for level in supported() {
+        let (first, second) = (
+            PackedF32::new(level, &w1, Some(&b1), inner),
+            PackedF32::new(level, &w2, Some(&b2), depth),
+        );
+        let apart = second.forward(&first.forward(&x, Activation::Gelu), Activation::Identity);
+        assert_eq!(feed_forward(&first, &second, &x), apart, "{level:?} f32");
+        let (first, second) = (
+            PackedInt8::new(
+                level,
+                &w1,
+                Some(&b1),
+                inner,
+                ActivationQuantisation::Symmetric,
+            ),
+            PackedInt8::new(level, &w2, Some(&b2), depth, ActivationQuantisation::Range),
+        );
+        let apart = second.forward(&first.forward(&x, Activation::Gelu), Activation::Identity);
+        assert_eq!(feed_forward(&first, &second, &x), apart, "{level:?} int8");
+        let on_a_pool_thread = pool.install(|| feed_forward(&first, &second, &x));
+        assert_eq!(on_a_pool_thread, apart, "{level:?} int8 on a pool thread");
+    }
+}
