@@ -209,15 +209,16 @@ impl LayerNorm {
         })
     }
 
-    /// The normalisation of `x`, or of `x + residual`.
-    fn forward(&self, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
+    /// The normalisation of `x`, or of `x + residual`; `x` is the fresh output of an op,
+    /// which inference overwrites.
+    fn forward(&self, x: Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
         let (weight, bias, eps) = match self {
             LayerNorm::Fused(norm) => return norm.forward(x, residual),
             LayerNorm::Trainable { weight, bias, eps } => (weight, bias, *eps),
         };
         let x = match residual {
             Some(residual) => (x + residual)?,
-            None => x.clone(),
+            None => x,
         };
         let mean = x.mean_keepdim(D::Minus1)?;
         let centred = x.broadcast_sub(&mean)?;
@@ -351,7 +352,7 @@ impl Bert {
                 DType::U32,
                 ids.device(),
             )?)?)?;
-        let mut x = self.embedding_norm.forward(&x, None)?;
+        let mut x = self.embedding_norm.forward(x, None)?;
         let mask = match self.mode {
             Mode::Inference { level, .. } => Mask::Counts {
                 real: mask.sum(1)?,
@@ -388,8 +389,8 @@ impl Bert {
             }
         };
         let attended = l.attention_out.forward(&context, Activation::Identity)?;
-        let x = l.attention_norm.forward(&attended, Some(x))?;
+        let x = l.attention_norm.forward(attended, Some(x))?;
         l.output_norm
-            .forward(&l.intermediate.feed_forward(&l.output, &x)?, Some(&x))
+            .forward(l.intermediate.feed_forward(&l.output, &x)?, Some(&x))
     }
 }

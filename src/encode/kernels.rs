@@ -10,13 +10,13 @@
 //! - [`attention`]: the whole self-attention of a layer, from the query-key-value product to
 //!   the context, over real tokens only; its softmax's exp by Cody–Waite range reduction
 //!   (x = n·ln 2 + r) and Cephes' degree-6 polynomial for e^r, within 2 ulp;
-//! - [`LayerNorm`]: layer normalisation, with the residual connection before it added in the
-//!   same pass over each row.
+//! - [`LayerNorm`]: layer normalisation in place, with the residual connection before it
+//!   added in the same pass over each row.
 //!
 //! Training keeps candle's ops, which have backward passes.
 
 use super::gemm::Level;
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp2, InplaceOp1, InplaceOp2, Layout, Result, Shape, Tensor};
 use std::f32::consts::FRAC_1_SQRT_2;
 
 /// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)) (Hendrycks and Gimpel 2016, arXiv:1606.08415), the
@@ -152,8 +152,8 @@ unsafe fn attention_avx512(qkv: &[f32], real: &[u32], out: &mut [f32], shape: At
 
 /// Layer normalisation (Ba, Kiros and Hinton 2016, arXiv:1607.06450) over the last dimension,
 /// `(x − mean) / √(variance + eps) · weight + bias`, of a row or of the sum of a row and its
-/// residual connection. Mean and variance are two passes over the row, each summed in `LANES`
-/// lanes combined in a fixed order, so every level gives the same bits.
+/// residual connection, written over the row. Mean and variance are two passes over the row,
+/// each summed in `LANES` lanes combined in a fixed order, so every level gives the same bits.
 pub struct LayerNorm {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -172,73 +172,66 @@ impl LayerNorm {
         }
     }
 
-    /// The normalisation of `x`, or of `x + residual` (the same shape), `[…, hidden]`.
-    pub fn forward(&self, x: &Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
-        let x = x.contiguous()?;
+    /// The normalisation of `x`, or of `x + residual` (the same shape), `[…, hidden]`, written
+    /// over `x`'s storage: `x` must be a contiguous tensor that nothing else shares, such as
+    /// the fresh output of an op.
+    pub fn forward(&self, x: Tensor, residual: Option<&Tensor>) -> Result<Tensor> {
         match residual {
-            None => x.apply_op1_no_bwd(self),
-            Some(residual) => x.apply_op2_no_bwd(&residual.contiguous()?, self),
+            None => x.inplace_op1(self)?,
+            Some(residual) => x.inplace_op2(&residual.contiguous()?, self)?,
         }
+        Ok(x)
     }
 
-    /// The op's output for the rows `x` and their `residual`.
-    fn normalise(
-        &self,
-        x: &[f32],
-        layout: &Layout,
-        residual: Option<&[f32]>,
-    ) -> Result<CpuStorage> {
+    /// Adds `residual` to the rows of `x`, if there is one, and normalises them.
+    fn normalise(&self, x: &mut CpuStorage, layout: &Layout, residual: Option<&[f32]>) -> Result<()> {
         let hidden = self.weight.len();
+        let (CpuStorage::F32(x), Some((start, end))) = (x, layout.contiguous_offsets()) else {
+            bail!("argmine-layer-norm needs a contiguous f32 tensor");
+        };
         if layout.shape().dims().last() != Some(&hidden) {
             bail!("layer norm of width {hidden} over {:?}", layout.shape());
         }
-        let mut out = x.to_vec();
+        let x = &mut x[start..end];
         #[cfg(target_arch = "x86_64")]
         match Level::capped(self.level) {
             // SAFETY: the CPU has the level's features (the level is capped at the detected one).
-            Level::Avx512 => unsafe { normalise_rows_avx512(self, &mut out, residual) },
-            Level::Avx2 => unsafe { normalise_rows_avx2(self, &mut out, residual) },
-            Level::Portable => normalise_rows(self, &mut out, residual),
+            Level::Avx512 => unsafe { normalise_rows_avx512(self, x, residual) },
+            Level::Avx2 => unsafe { normalise_rows_avx2(self, x, residual) },
+            Level::Portable => normalise_rows(self, x, residual),
         }
         #[cfg(not(target_arch = "x86_64"))]
-        normalise_rows(self, &mut out, residual);
-        Ok(CpuStorage::F32(out))
+        normalise_rows(self, x, residual);
+        Ok(())
     }
 }
 
-impl CustomOp1 for LayerNorm {
+impl InplaceOp1 for LayerNorm {
     fn name(&self) -> &'static str {
         "argmine-layer-norm"
     }
 
-    fn cpu_fwd(&self, x: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(x), Some((start, end))) = (x, layout.contiguous_offsets()) else {
-            bail!("argmine-layer-norm needs a contiguous f32 tensor");
-        };
-        let out = self.normalise(&x[start..end], layout, None)?;
-        Ok((out, layout.shape().clone()))
+    fn cpu_fwd(&self, x: &mut CpuStorage, layout: &Layout) -> Result<()> {
+        self.normalise(x, layout, None)
     }
 }
 
-impl CustomOp2 for LayerNorm {
+impl InplaceOp2 for LayerNorm {
     fn name(&self) -> &'static str {
         "argmine-add-layer-norm"
     }
 
     fn cpu_fwd(
         &self,
-        x: &CpuStorage,
+        x: &mut CpuStorage,
         layout: &Layout,
         residual: &CpuStorage,
         residual_layout: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(x), CpuStorage::F32(r), Some((start, end)), Some(at)) = (
-            x,
-            residual,
-            layout.contiguous_offsets(),
-            residual_layout.contiguous_offsets(),
-        ) else {
-            bail!("argmine-add-layer-norm needs contiguous f32 tensors");
+    ) -> Result<()> {
+        let (CpuStorage::F32(r), Some((start, end))) =
+            (residual, residual_layout.contiguous_offsets())
+        else {
+            bail!("argmine-add-layer-norm needs a contiguous f32 residual");
         };
         if layout.shape() != residual_layout.shape() {
             bail!(
@@ -247,8 +240,7 @@ impl CustomOp2 for LayerNorm {
                 layout.shape()
             );
         }
-        let out = self.normalise(&x[start..end], layout, Some(&r[at.0..at.1]))?;
-        Ok((out, layout.shape().clone()))
+        self.normalise(x, layout, Some(&r[start..end]))
     }
 }
 
@@ -264,7 +256,7 @@ unsafe fn normalise_rows_avx512(norm: &LayerNorm, values: &mut [f32], residual: 
     normalise_rows(norm, values, residual)
 }
 
-/// Adds each row's residual, if any, then normalises it, in place.
+/// Adds each row's residual, if any, then normalises the row, in place.
 #[inline(always)]
 fn normalise_rows(norm: &LayerNorm, values: &mut [f32], residual: Option<&[f32]>) {
     let hidden = norm.weight.len();
@@ -850,14 +842,14 @@ mod tests {
             )
             .unwrap();
             let at = |level| LayerNorm::new(weight.clone(), bias.clone(), 1e-12, level);
-            let portable = at(Level::Portable).forward(&x, Some(&residual)).unwrap();
+            let portable = at(Level::Portable).forward(x.copy().unwrap(), Some(&residual)).unwrap();
             assert!(largest_difference(&portable, &expected) < 1e-4);
             let summed = at(Level::Portable)
-                .forward(&(&x + &residual).unwrap(), None)
+                .forward((&x + &residual).unwrap(), None)
                 .unwrap();
             assert_eq!(flat(&summed), flat(&portable));
             for level in Level::ALL.into_iter().filter(|l| l.is_supported()) {
-                let ours = at(level).forward(&x, Some(&residual)).unwrap();
+                let ours = at(level).forward(x.copy().unwrap(), Some(&residual)).unwrap();
                 assert_eq!(flat(&ours), flat(&portable), "{level:?}");
             }
         }

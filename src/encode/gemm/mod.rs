@@ -461,14 +461,16 @@ fn extremes(values: &[f32]) -> Option<(f32, f32)> {
     // Sixteen lanes side by side, so that the loop vectorises. The comparisons pass over NaN,
     // so `v · 0`, which is NaN for NaN and the infinities, is added up beside them.
     let (mut low, mut high, mut poison) = ([0f32; 16], [0f32; 16], [0f32; 16]);
-    let mut chunks = values.chunks_exact(16);
-    for chunk in chunks.by_ref() {
-        for (((l, h), p), &v) in low.iter_mut().zip(&mut high).zip(&mut poison).zip(chunk) {
-            *l = if v < *l { v } else { *l };
-            *h = if v > *h { v } else { *h };
-            *p += v * 0.0;
+    let (chunks, _) = values.as_chunks::<16>();
+    for chunk in chunks {
+        for i in 0..16 {
+            let v = chunk[i];
+            low[i] = if v < low[i] { v } else { low[i] };
+            high[i] = if v > high[i] { v } else { high[i] };
+            poison[i] += v * 0.0;
         }
     }
+    let chunks = values.chunks_exact(16);
     for (i, &v) in chunks.remainder().iter().enumerate() {
         low[i] = if v < low[i] { v } else { low[i] };
         high[i] = if v > high[i] { v } else { high[i] };
