@@ -16,7 +16,9 @@
 //! Training keeps candle's ops, which have backward passes.
 
 use super::gemm::Level;
-use candle_core::{bail, CpuStorage, CustomOp2, InplaceOp1, InplaceOp2, Layout, Result, Shape, Tensor};
+use candle_core::{
+    bail, CpuStorage, CustomOp2, InplaceOp1, InplaceOp2, Layout, Result, Shape, Tensor,
+};
 use std::f32::consts::FRAC_1_SQRT_2;
 
 /// GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)) (Hendrycks and Gimpel 2016, arXiv:1606.08415), the
@@ -184,7 +186,12 @@ impl LayerNorm {
     }
 
     /// Adds `residual` to the rows of `x`, if there is one, and normalises them.
-    fn normalise(&self, x: &mut CpuStorage, layout: &Layout, residual: Option<&[f32]>) -> Result<()> {
+    fn normalise(
+        &self,
+        x: &mut CpuStorage,
+        layout: &Layout,
+        residual: Option<&[f32]>,
+    ) -> Result<()> {
         let hidden = self.weight.len();
         let (CpuStorage::F32(x), Some((start, end))) = (x, layout.contiguous_offsets()) else {
             bail!("argmine-layer-norm needs a contiguous f32 tensor");
@@ -276,7 +283,7 @@ fn normalise_rows(norm: &LayerNorm, values: &mut [f32], residual: Option<&[f32]>
     }
 }
 
-/// Σ f(v) over `values`, in `LANES` lanes combined by [`pairwise_sum`].
+/// Σ f(v) over `values`, in `LANES` lanes combined by [`pairwise`].
 #[inline(always)]
 fn lane_sum(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     let mut lanes = [0f32; LANES];
@@ -289,12 +296,13 @@ fn lane_sum(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     for (sum, &v) in lanes.iter_mut().zip(chunks.remainder()) {
         *sum += f(v);
     }
-    pairwise_sum(lanes)
+    pairwise(lanes, |a, b| a + b)
 }
 
-/// The register tile of the attention loops: `QUERIES` queries side by side against a block of
-/// `LANES` keys (scores) or of `LANES` values of the head (context), so that every key or value
-/// loaded serves several queries and the additions do not wait on one another.
+/// The register tile of the attention loops: up to `QUERIES` queries side by side (twice as
+/// many where a level has the registers, [`Tiles::DOUBLE`]) against a block of `LANES` keys
+/// (scores) or of `LANES` values of the head (context), so that every key or value loaded
+/// serves several queries and the additions do not wait on one another.
 const QUERIES: usize = 6;
 const LANES: usize = 16;
 
@@ -305,7 +313,7 @@ fn attend<T: Tiles>(qkv: &[f32], real: &[u32], out: &mut [f32], shape: Attention
     let stride = width.div_ceil(LANES) * LANES;
     let mut scratch = Scratch {
         keys: vec![0f32; head * stride],
-        scores: vec![0f32; QUERIES * stride],
+        scores: vec![0f32; 2 * QUERIES * stride],
     };
     for (b, &n) in real.iter().enumerate() {
         let n = (n as usize).min(width);
@@ -338,13 +346,20 @@ fn attend<T: Tiles>(qkv: &[f32], real: &[u32], out: &mut [f32], shape: Attention
             }
             let mut first = 0;
             while first < n {
-                if n - first >= QUERIES {
-                    attend_queries::<T, QUERIES>(&row, first, &mut scratch, out);
-                    first += QUERIES;
+                // The widest tile that fits, then 4, 2 and 1 for the last queries.
+                let left = n - first;
+                let s = &mut scratch;
+                first += if T::DOUBLE && left >= 2 * QUERIES {
+                    attend_queries::<T, { 2 * QUERIES }>(&row, first, s, out)
+                } else if left >= QUERIES {
+                    attend_queries::<T, QUERIES>(&row, first, s, out)
+                } else if left >= 4 {
+                    attend_queries::<T, 4>(&row, first, s, out)
+                } else if left >= 2 {
+                    attend_queries::<T, 2>(&row, first, s, out)
                 } else {
-                    attend_queries::<T, 1>(&row, first, &mut scratch, out);
-                    first += 1;
-                }
+                    attend_queries::<T, 1>(&row, first, s, out)
+                };
             }
         }
     }
@@ -387,7 +402,7 @@ fn attend_queries<T: Tiles, const Q: usize>(
     first: usize,
     scratch: &mut Scratch,
     out: &mut [f32],
-) {
+) -> usize {
     let (head, n, padded) = (row.head, row.n, row.padded);
     let keys = &scratch.keys[..head * padded];
     let scores = &mut scratch.scores[..Q * padded];
@@ -408,16 +423,21 @@ fn attend_queries<T: Tiles, const Q: usize>(
         for j in 0..n {
             let p = scores[t * padded + j];
             for (o, &v) in context.iter_mut().zip(&row.part(j, 2)[whole..]) {
-                *o += p * v;
+                *o = p.mul_add(v, *o);
             }
         }
     }
+    Q
 }
 
-/// The two products of an attention tile, per CPU level. Every lane computes `acc += a · b`,
-/// a multiply then an add (never fused), in the same order at every level, so every level
-/// gives the same bits.
+/// The two products of an attention tile, per CPU level. Every lane computes `acc += a · b`
+/// as one fused multiply-add (`mul_add` in plain Rust, which is exact FMA on every CPU: an
+/// instruction where there is one, a libm call where there is not), in the same order at
+/// every level, so every level gives the same bits.
 trait Tiles {
+    /// Whether the level has the registers for tiles of `2 · QUERIES` queries.
+    const DOUBLE: bool;
+
     /// `scores[t][block..][..LANES] = Σ_c query[first + t][c] · keys[c][block..][..LANES]`, for
     /// the `Q` queries of a tile (`keys` and `scores`: rows of `row.padded`).
     fn scores<const Q: usize>(
@@ -437,6 +457,8 @@ trait Tiles {
 struct PortableTiles;
 
 impl Tiles for PortableTiles {
+    const DOUBLE: bool = false;
+
     fn scores<const Q: usize>(
         row: &HeadRows,
         first: usize,
@@ -450,7 +472,7 @@ impl Tiles for PortableTiles {
             for (t, acc) in acc.iter_mut().enumerate() {
                 let q = row.part(first + t, 0)[c];
                 for (a, &k) in acc.iter_mut().zip(&keys[block..][..LANES]) {
-                    *a += q * k;
+                    *a = q.mul_add(k, *a);
                 }
             }
         }
@@ -466,7 +488,7 @@ impl Tiles for PortableTiles {
             for (t, acc) in acc.iter_mut().enumerate() {
                 let p = probabilities[t * row.padded + j];
                 for (a, &v) in acc.iter_mut().zip(v) {
-                    *a += p * v;
+                    *a = p.mul_add(v, *a);
                 }
             }
         }
@@ -483,8 +505,8 @@ mod x86 {
     use std::arch::x86_64::*;
 
     macro_rules! tiles {
-        ($name:ident, $features:literal, $width:expr, $zero:ident, $load:ident, $set1:ident,
-         $mul:ident, $add:ident, $store:ident) => {
+        ($name:ident, $features:literal, $double:literal, $width:expr, $zero:ident, $load:ident, $set1:ident,
+         $fma:ident, $store:ident) => {
             pub(super) struct $name;
 
             impl $name {
@@ -511,7 +533,7 @@ mod x86 {
                         for (t, acc) in acc.iter_mut().enumerate() {
                             let x = $set1(*q.add(t * stride));
                             for (acc, &kv) in acc.iter_mut().zip(&kv) {
-                                *acc = $add(*acc, $mul(x, kv));
+                                *acc = $fma(x, kv, *acc);
                             }
                         }
                         k = k.add(padded);
@@ -547,7 +569,7 @@ mod x86 {
                         for (t, acc) in acc.iter_mut().enumerate() {
                             let p = $set1(*probabilities.get_unchecked(t * row.padded + j));
                             for (acc, &vv) in acc.iter_mut().zip(&vv) {
-                                *acc = $add(*acc, $mul(p, vv));
+                                *acc = $fma(p, vv, *acc);
                             }
                         }
                     }
@@ -561,6 +583,8 @@ mod x86 {
             }
 
             impl Tiles for $name {
+                const DOUBLE: bool = $double;
+
                 #[inline(always)]
                 fn scores<const Q: usize>(
                     row: &HeadRows,
@@ -591,23 +615,23 @@ mod x86 {
     tiles!(
         Avx2Tiles,
         "avx2,fma",
+        false,
         8,
         _mm256_setzero_ps,
         _mm256_loadu_ps,
         _mm256_set1_ps,
-        _mm256_mul_ps,
-        _mm256_add_ps,
+        _mm256_fmadd_ps,
         _mm256_storeu_ps
     );
     tiles!(
         Avx512Tiles,
         "avx512f",
+        true,
         16,
         _mm512_setzero_ps,
         _mm512_loadu_ps,
         _mm512_set1_ps,
-        _mm512_mul_ps,
-        _mm512_add_ps,
+        _mm512_fmadd_ps,
         _mm512_storeu_ps
     );
 }
@@ -629,7 +653,7 @@ fn softmax(scores: &mut [f32], n: usize, scale: f32) {
     for (m, &s) in lanes.iter_mut().zip(tail) {
         *m = larger(*m, s);
     }
-    let max = lanes.into_iter().fold(f32::NEG_INFINITY, larger);
+    let max = pairwise(lanes, larger);
     let mut sums = [0f32; LANES];
     let (whole, tail) = scores.split_at_mut(n - n % LANES);
     for chunk in whole.chunks_exact_mut(LANES) {
@@ -644,20 +668,21 @@ fn softmax(scores: &mut [f32], n: usize, scale: f32) {
         *s = if k < n % LANES { e } else { 0.0 };
         *sum += *s;
     }
-    let inverse = 1.0 / pairwise_sum(sums);
+    let inverse = 1.0 / pairwise(sums, |a, b| a + b);
     for s in &mut scores[..n] {
         *s *= inverse;
     }
 }
 
-/// The sum of the lanes as a balanced tree: the same bits at every level.
+/// The lanes combined by `op` as a balanced tree, in the same order at every level (and in
+/// few dependent steps, each a vector operation).
 #[inline(always)]
-fn pairwise_sum(mut lanes: [f32; LANES]) -> f32 {
+fn pairwise(mut lanes: [f32; LANES], op: impl Fn(f32, f32) -> f32) -> f32 {
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for i in 0..width {
-            lanes[i] += lanes[i + width];
+            lanes[i] = op(lanes[i], lanes[i + width]);
         }
     }
     lanes[0]
@@ -842,14 +867,18 @@ mod tests {
             )
             .unwrap();
             let at = |level| LayerNorm::new(weight.clone(), bias.clone(), 1e-12, level);
-            let portable = at(Level::Portable).forward(x.copy().unwrap(), Some(&residual)).unwrap();
+            let portable = at(Level::Portable)
+                .forward(x.copy().unwrap(), Some(&residual))
+                .unwrap();
             assert!(largest_difference(&portable, &expected) < 1e-4);
             let summed = at(Level::Portable)
                 .forward((&x + &residual).unwrap(), None)
                 .unwrap();
             assert_eq!(flat(&summed), flat(&portable));
             for level in Level::ALL.into_iter().filter(|l| l.is_supported()) {
-                let ours = at(level).forward(x.copy().unwrap(), Some(&residual)).unwrap();
+                let ours = at(level)
+                    .forward(x.copy().unwrap(), Some(&residual))
+                    .unwrap();
                 assert_eq!(flat(&ours), flat(&portable), "{level:?}");
             }
         }
