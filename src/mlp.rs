@@ -26,6 +26,12 @@ impl Mlp {
         self.fc2.forward(&self.fc1.forward(x)?.gelu_erf()?)
     }
 
+    /// The first layer's weight, `[hidden, input]`, and bias, for callers that compute its
+    /// product in parts ([`crate::graph::LinkScorer::score`]).
+    pub fn first_layer(&self) -> (&Tensor, Option<&Tensor>) {
+        (self.fc1.weight(), self.fc1.bias())
+    }
+
     /// The softmax of each row's logits divided by `temperature`, one `Vec` per row of `x`.
     pub fn probabilities(&self, x: &Array2<f32>, temperature: f32) -> Result<Vec<Vec<f32>>> {
         if x.nrows() == 0 {
@@ -33,7 +39,16 @@ impl Mlp {
         }
         let slice = x.as_slice().expect("standard layout");
         let x = Tensor::from_slice(slice, x.dim(), &Device::Cpu)?;
-        let logits = (self.logits(&x)? / f64::from(temperature))?;
+        self.probabilities_after_first_layer(&self.fc1.forward(&x)?, temperature)
+    }
+
+    /// [`Mlp::probabilities`] from the first layer's output (before GELU), `[rows, hidden]`.
+    pub fn probabilities_after_first_layer(
+        &self,
+        hidden: &Tensor,
+        temperature: f32,
+    ) -> Result<Vec<Vec<f32>>> {
+        let logits = (self.fc2.forward(&hidden.gelu_erf()?)? / f64::from(temperature))?;
         Ok(candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?)
     }
 }

@@ -164,22 +164,40 @@ pub const PAIR_SCALARS: usize = 4 + 4 + 4 + 2 + 4 + 4 + Domain::COUNT;
 
 /// Width of a pair's features for embeddings of size `hidden`.
 pub fn pair_width(hidden: usize) -> usize {
-    4 * hidden + PAIR_SCALARS
+    2 * hidden + interaction_width(hidden)
 }
 
-/// Writes the features of the link `source → target`.
+/// Writes the features of the link `source → target`: the two embeddings, then
+/// [`write_interactions`].
 pub fn write_pair(out: &mut [f32], source: &Unit, target: &Unit, doc: DocShape) {
+    let h = source.embedding.len();
+    for (o, &u) in out[..h].iter_mut().zip(&source.embedding) {
+        *o = u;
+    }
+    for (o, &v) in out[h..2 * h].iter_mut().zip(&target.embedding) {
+        *o = v;
+    }
+    write_interactions(&mut out[2 * h..], source, target, doc);
+}
+
+/// Width of [`write_interactions`]'s features for embeddings of size `hidden`.
+pub fn interaction_width(hidden: usize) -> usize {
+    2 * hidden + PAIR_SCALARS
+}
+
+/// Writes what a link's features hold beyond its two embeddings: `|u − v|`, `u ∘ v`, then the
+/// scalars (both units' label scores, the signed distance, both positions, both units' markers
+/// and the domain).
+pub fn write_interactions(out: &mut [f32], source: &Unit, target: &Unit, doc: DocShape) {
     let h = source.embedding.len();
     let (u, v) = (&source.embedding, &target.embedding);
     for k in 0..h {
-        out[k] = u[k];
-        out[h + k] = v[k];
-        out[2 * h + k] = (u[k] - v[k]).abs();
-        out[3 * h + k] = u[k] * v[k];
+        out[k] = (u[k] - v[k]).abs();
+        out[h + k] = u[k] * v[k];
     }
     let d = target.index as f32 - source.index as f32;
     let position = |i: usize| crate::classify::relative_position(i, doc.length);
-    let scalars = out[4 * h..].iter_mut();
+    let scalars = out[2 * h..].iter_mut();
     let values = source
         .scores
         .0
