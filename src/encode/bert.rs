@@ -8,9 +8,10 @@
 //! - the query, key and value projections are concatenated at load time into one `[3h, h]`
 //!   matrix, so each layer does one large matmul instead of three small ones;
 //! - the model is built either for inference ([`Mode::Inference`]), with the linear layers
-//!   packed for argmine's own matrix products ([`super::gemm`], f32 or int8, the feed-forward
-//!   GELU applied to each block of rows as it is written) and fused kernels (candle's layer
-//!   norm, the whole self-attention of [`super::kernels::attention`], over real tokens only),
+//!   packed for argmine's own matrix products ([`super::gemm`], f32 or int8; the feed-forward
+//!   half of a layer, both products and GELU, one block of rows at a time, [`feed_forward`])
+//!   and fused kernels (layer norm with its residual add, in place, [`kernels::LayerNorm`];
+//!   the whole self-attention of [`super::kernels::attention`], over real tokens only),
 //!   or for training ([`Mode::Differentiable`]), with candle's linear layers and the same
 //!   functions written as plain tensor ops, because the fused kernels have no backward pass
 //!   and would silently cut gradients.
