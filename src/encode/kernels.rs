@@ -393,9 +393,9 @@ impl<'a> HeadRows<'a> {
     }
 }
 
-/// Attention of the `Q` queries from `first`: each score is summed over the head dimension in
-/// order, each context value over the keys in order, whatever `Q` is, so a query's result does
-/// not depend on the tile it was computed in.
+/// Attention of the `Q` queries from `first`; returns `Q`. Each score is summed over the head
+/// dimension in order, each context value over the keys in order, whatever `Q` is, so a
+/// query's result does not depend on the tile it was computed in.
 #[inline(always)]
 fn attend_queries<T: Tiles, const Q: usize>(
     row: &HeadRows,

@@ -3,7 +3,10 @@
 //! The weights are packed once, at load, into panels of columns laid out in the order the
 //! micro-kernel reads them; a product then walks blocks of rows of `x` against every panel,
 //! and each micro-kernel call sums one tile of outputs over the whole depth in registers
-//! before adding the bias (and, for the feed-forward layer, applying GELU) and storing it.
+//! before adding the bias and storing it (GELU, where asked, follows on the block while it is
+//! in the cache). The tiles cover a block exactly once, so outputs are never zeroed first.
+//! [`feed_forward`] chains two products per block of rows, so that the wide activations
+//! between them never exist for the whole batch.
 //!
 //! The kernels are chosen by CPU [`Level`], detected at run time and capped by the
 //! `ARGMINE_CPU` environment variable (`portable`, `avx2`, `avx512`):
