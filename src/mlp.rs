@@ -23,7 +23,12 @@ impl Mlp {
 
     /// Raw logits `[rows, output]`; differentiable.
     pub fn logits(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.fc2.forward(&self.fc1.forward(x)?.gelu_erf()?)
+        self.logits_after_first_layer(&self.fc1.forward(x)?)
+    }
+
+    /// The logits from the first layer's output (before GELU).
+    fn logits_after_first_layer(&self, hidden: &Tensor) -> candle_core::Result<Tensor> {
+        self.fc2.forward(&hidden.gelu_erf()?)
     }
 
     /// The first layer's weight, `[hidden, input]`, and bias, for callers that compute its
@@ -48,7 +53,7 @@ impl Mlp {
         hidden: &Tensor,
         temperature: f32,
     ) -> Result<Vec<Vec<f32>>> {
-        let logits = (self.fc2.forward(&hidden.gelu_erf()?)? / f64::from(temperature))?;
+        let logits = (self.logits_after_first_layer(hidden)? / f64::from(temperature))?;
         Ok(candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?)
     }
 }

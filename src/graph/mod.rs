@@ -138,7 +138,8 @@ impl LinkScorer {
         };
         let h = first.embedding.len();
         let (weight, bias) = self.mlp.first_layer();
-        let part = |from: usize, width: usize| weight.narrow(1, from, width)?.t()?.contiguous();
+        // Transposed views of the weight's column blocks: the product reads them by stride.
+        let part = |from: usize, width: usize| weight.narrow(1, from, width)?.t();
         let embeddings: Vec<f32> = units
             .iter()
             .flat_map(|u| u.embedding.iter().copied())

@@ -11,7 +11,7 @@
 
 use crate::error::Result;
 use candle_core::{Device, Tensor};
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -60,12 +60,7 @@ impl SemanticMap {
     pub fn project_rows(&self, embeddings: ArrayView2<f32>) -> Array2<f32> {
         let n = self.weight.nrows() - 1;
         let mut out = embeddings.dot(&self.weight.slice(s![..n, ..])) + self.weight.row(n);
-        for mut row in out.rows_mut() {
-            let norm = row.dot(&row).sqrt();
-            if norm > 0.0 {
-                row /= norm;
-            }
-        }
+        out.rows_mut().into_iter().for_each(scale_to_unit_length);
         out
     }
 
@@ -102,11 +97,16 @@ impl SemanticMap {
 
 /// `v` scaled to unit length (the zero vector stays zero).
 pub fn unit_length(mut v: Array1<f32>) -> Array1<f32> {
+    scale_to_unit_length(v.view_mut());
+    v
+}
+
+/// Scales `v` to unit length in place (the zero vector stays zero).
+fn scale_to_unit_length(mut v: ArrayViewMut1<f32>) {
     let norm = v.dot(&v).sqrt();
     if norm > 0.0 {
         v /= norm;
     }
-    v
 }
 
 /// The lower-triangular `L` with `L Lᵀ = a`, for a symmetric positive-definite `a`.
