@@ -324,13 +324,15 @@ impl Pipeline {
     /// Stage 5 ([`crate::graph`]): the argument graph, completing the record.
     pub fn graph(&self, c: Classified) -> Record {
         let n = c.sentences.len();
-        let title_emb = c.title.as_ref().map(|_| c.embeddings.row(n));
-        let graph =
-            match self
-                .model
-                .graph
-                .build(&c.sentences, c.embeddings.slice(s![..n, ..]), title_emb)
-            {
+        let title = c
+            .title
+            .as_ref()
+            .map(|t| (t.text.as_str(), c.embeddings.row(n)));
+        let graph = match self
+            .model
+            .graph
+            .build(&c.sentences, c.embeddings.slice(s![..n, ..]), title)
+        {
                 Ok(g) => g,
                 Err(err) => {
                     return Failure::new(c.article.id, ErrorKind::Inference, error_chain(&err))

@@ -15,7 +15,8 @@
 //! **Thesis candidates.** A candidate sentence is described by [`THESIS_FEATURES`] scalars: its
 //! claim and recommendation probabilities; its similarity to the title and its centrality among
 //! the argumentative sentences, each measured twice, with the model's embeddings and in the
-//! base encoder's space ([`super::semantic`]); where it stands, counted from the start and from
+//! base encoder's space ([`super::semantic`]); how much of the title's distinctive wording it
+//! repeats ([`TitleWords`]); where it stands, counted from the start and from
 //! the end (real editorials often state their thesis in the closing paragraphs), and whether it
 //! is the first or the last candidate; how much predicted support flows into it; and its
 //! conclusion and contrast markers. The sentence embedding follows the scalars, so that what a
@@ -26,6 +27,7 @@
 use crate::classify::Domain;
 use crate::types::{Label, Scores};
 use ndarray::ArrayView1;
+use std::collections::{HashMap, HashSet};
 
 /// Families of discourse markers, each a cue for a kind of argumentative move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +141,7 @@ pub fn markers(text: &str) -> [f32; 4] {
 pub struct Unit<'a> {
     /// Position in the article (sentence index or proposition number).
     pub index: usize,
+    pub text: &'a str,
     pub embedding: ArrayView1<'a, f32>,
     pub scores: Scores,
     pub markers: [f32; 4],
@@ -223,7 +226,7 @@ pub fn write_interactions(out: &mut [f32], source: &Unit, target: &Unit, doc: Do
 }
 
 /// Number of scalar features of a thesis candidate (its embedding follows them).
-pub const THESIS_FEATURES: usize = 15;
+pub const THESIS_FEATURES: usize = 16;
 
 /// Names of the scalar thesis features, in order (saved with the model for inspection).
 pub const THESIS_FEATURE_NAMES: [&str; THESIS_FEATURES] = [
@@ -242,7 +245,75 @@ pub const THESIS_FEATURE_NAMES: [&str; THESIS_FEATURES] = [
     "last_candidate",
     "sentences_after",
     "candidates_after",
+    "title_overlap",
 ];
+
+/// Words are compared by this many leading letters, lower case: a crude stemmer that makes
+/// "negotiations" and "negotiate" one word.
+const WORD_PREFIX: usize = 6;
+
+/// The distinct words of `text`, cut to [`WORD_PREFIX`] letters.
+fn word_stems(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().chars().take(WORD_PREFIX).collect())
+        .collect()
+}
+
+/// The words of an article's title, each weighted by how rare it is in the article:
+/// `ln((n + 1) / (1 + df))` for an article of `n` sentences, `df` of which contain the word.
+/// Function words and the topic run through the whole article and weigh almost nothing; the
+/// words that make the title's point, repeated in the sentence that states it, weigh most.
+/// Editorials often restate their headline in the thesis ("Paris attacks: unless we overcome
+/// fear, self-censorship will spread" / "Unless we find the courage to overcome fear, the
+/// self-censorship will spread"), which an embedding's cosine blurs with the topic.
+#[derive(Debug, Clone, Default)]
+pub struct TitleWords {
+    weights: HashMap<String, f32>,
+    total: f32,
+}
+
+impl TitleWords {
+    pub fn new<'a>(title: &str, sentences: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut df: HashMap<String, usize> = word_stems(title).into_iter().map(|w| (w, 0)).collect();
+        let mut n = 0usize;
+        for sentence in sentences {
+            n += 1;
+            for w in word_stems(sentence) {
+                if let Some(count) = df.get_mut(&w) {
+                    *count += 1;
+                }
+            }
+        }
+        let weights: HashMap<String, f32> = df
+            .into_iter()
+            .map(|(w, count)| (w, ((n + 1) as f32 / (1 + count) as f32).ln()))
+            .collect();
+        let total = weights.values().sum();
+        TitleWords { weights, total }
+    }
+
+    /// The share of the title's weight in the words of `text`, from 0 to 1 (0 when no title
+    /// word has weight).
+    pub fn overlap(&self, text: &str) -> f32 {
+        if self.total <= 0.0 {
+            return 0.0;
+        }
+        word_stems(text)
+            .iter()
+            .filter_map(|w| self.weights.get(w))
+            .sum::<f32>()
+            / self.total
+    }
+}
+
+/// What the thesis features read from an article's title.
+#[derive(Debug, Clone)]
+pub struct ArticleTitle<'a> {
+    /// The title's embedding (unit length).
+    pub embedding: ArrayView1<'a, f32>,
+    pub words: TitleWords,
+}
 
 /// Sentences after a candidate are counted on a log scale that reaches 1 at this many.
 const SENTENCES_AFTER_SCALE: f32 = 60.0;
@@ -260,6 +331,8 @@ pub struct ThesisCandidate<'a> {
     /// Cosine similarity to the mean of the argumentative sentences in the base encoder's
     /// space.
     pub semantic_centrality: f32,
+    /// [`TitleWords::overlap`], 0 without a title.
+    pub title_overlap: f32,
     /// Relative position in the article.
     pub position: f32,
     /// Sentences of the article after this one.
@@ -295,6 +368,7 @@ impl ThesisCandidate<'_> {
             f32::from(self.candidates_after == 0),
             (1.0 + self.sentences_after as f32).ln() / (1.0 + SENTENCES_AFTER_SCALE).ln(),
             self.candidates_after as f32 / others as f32,
+            self.title_overlap,
         ];
         scalars
             .into_iter()
@@ -328,6 +402,7 @@ mod tests {
             centrality: 0.3,
             semantic_title_similarity: 0.6,
             semantic_centrality: 0.35,
+            title_overlap: 0.25,
             position: 0.2,
             sentences_after: 0,
             candidates_before: 0,
@@ -353,6 +428,7 @@ mod tests {
         assert_eq!(named("sentences_after"), 0.0);
         assert_eq!(named("semantic_title_similarity"), 0.6);
         assert_eq!(named("semantic_centrality"), 0.35);
+        assert_eq!(named("title_overlap"), 0.25);
         assert_eq!(named("contrast_marker"), 1.0);
         assert_eq!(named("conclusion_marker"), 0.0);
         assert!((named("position_squared") - 0.04).abs() < 1e-6);
@@ -366,10 +442,30 @@ mod tests {
         assert_eq!(last[0..3], f[0..3]);
         assert_eq!(last[4], 0.0, "not the first");
         assert_eq!(
-            last[12..THESIS_FEATURES],
+            last[12..15],
             [1.0, 1.0, 0.0],
             "last; 60 sentences after; none after"
         );
+    }
+
+    #[test]
+    fn title_overlap_weighs_the_words_the_article_rarely_repeats() {
+        let title = "Paris attacks: unless we overcome fear, self-censorship will spread";
+        let article = [
+            "The Paris attacks shocked the world.",
+            "Unless we find the courage to overcome fear, the self-censorship will spread.",
+            "Paris mourned, and the attacks dominated the news.",
+            "Editors in Paris met on Monday.",
+        ];
+        let words = TitleWords::new(title, article);
+        let overlaps = article.map(|s| words.overlap(s));
+        let best = (0..4).max_by(|&a, &b| overlaps[a].total_cmp(&overlaps[b]));
+        assert_eq!(best, Some(1), "{overlaps:?}");
+        assert!(overlaps.iter().all(|o| (0.0..=1.0).contains(o)));
+        // "spreads" and "spread" share their first letters; "Overcome" is "overcome"
+        assert!(words.overlap("Overcome the fear before it spreads") > 0.0);
+        assert_eq!(words.overlap("Nothing in common here"), 0.0);
+        assert_eq!(TitleWords::new("", article).overlap(article[1]), 0.0);
     }
 
     #[test]
@@ -377,6 +473,7 @@ mod tests {
         let (a, b) = (array![1.0f32, 0.0], array![0.0f32, 1.0]);
         let unit = |index, e| Unit {
             index,
+            text: "",
             embedding: e,
             scores: Scores([0.7, 0.1, 0.1, 0.1]),
             markers: [0.0; 4],

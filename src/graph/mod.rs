@@ -39,7 +39,8 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use decode::{arborescence, ScoredEdge};
 use features::{
-    markers, pair_width, write_pair, DocShape, ThesisCandidate, Unit, MAX_LINK_DISTANCE,
+    markers, pair_width, write_pair, ArticleTitle, DocShape, ThesisCandidate, TitleWords, Unit,
+    MAX_LINK_DISTANCE,
 };
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use semantic::SemanticMap;
@@ -179,7 +180,7 @@ impl LinkScorer {
         &self,
         units: &[Unit],
         doc: DocShape,
-        title: Option<ArrayView1<f32>>,
+        title: Option<&ArticleTitle>,
         semantic: &SemanticMap,
     ) -> Result<ThesisStep> {
         let pairs = candidate_pairs(units);
@@ -274,7 +275,7 @@ pub fn candidate_pairs(units: &[Unit]) -> Vec<(usize, usize)> {
 /// (unit, candidate) pairs. `pairs` and `probs` are the scored candidate links.
 fn thesis_candidates<'a>(
     units: &[Unit<'a>],
-    title: Option<ArrayView1<f32>>,
+    title: Option<&ArticleTitle>,
     length: usize,
     pairs: &[(usize, usize)],
     probs: &[LinkProbs],
@@ -299,7 +300,7 @@ fn thesis_candidates<'a>(
     let embeddings: Vec<ArrayView1<f32>> = units.iter().map(|u| u.embedding).collect();
     let rows = ndarray::stack(Axis(0), &embeddings).expect("unit embeddings of one width");
     let projected = semantic.project_rows(rows.view());
-    let semantic_title = title.map(|t| semantic.project(t));
+    let semantic_title = title.map(|t| semantic.project(t.embedding));
     let mean = semantic::unit_length(projected.sum_axis(Axis(0)));
     chosen
         .iter()
@@ -319,12 +320,13 @@ fn thesis_candidates<'a>(
             };
             let candidate = ThesisCandidate {
                 scores: u.scores,
-                title_similarity: title.map_or(0.0, |t| u.embedding.dot(&t)),
+                title_similarity: title.map_or(0.0, |t| u.embedding.dot(&t.embedding)),
                 centrality,
                 semantic_title_similarity: semantic_title
                     .as_ref()
                     .map_or(0.0, |t| projected.row(a).dot(t)),
                 semantic_centrality: projected.row(a).dot(&mean),
+                title_overlap: title.map_or(0.0, |t| t.words.overlap(u.text)),
                 position: crate::classify::relative_position(u.index, length),
                 sentences_after: length.saturating_sub(u.index + 1),
                 candidates_before: k,
@@ -397,18 +399,23 @@ pub fn decode_links(
 
 impl GraphModel {
     /// Builds the graph of one article from its classified sentences, their embeddings (rows
-    /// in sentence order, unit length) and the title's embedding.
+    /// in sentence order, unit length) and the title with its embedding.
     pub fn build(
         &self,
         sentences: &[Sentence],
         embeddings: ArrayView2<f32>,
-        title: Option<ArrayView1<f32>>,
+        title: Option<(&str, ArrayView1<f32>)>,
     ) -> Result<ArgumentGraph> {
-        let units: Vec<Unit> = sentences
-            .iter()
-            .filter(|s| !s.boilerplate && s.label.is_argumentative())
+        let article = sentences.iter().filter(|s| !s.boilerplate);
+        let title = title.map(|(text, embedding)| ArticleTitle {
+            embedding,
+            words: TitleWords::new(text, article.clone().map(|s| s.text.as_str())),
+        });
+        let units: Vec<Unit> = article
+            .filter(|s| s.label.is_argumentative())
             .map(|s| Unit {
                 index: s.index,
+                text: &s.text,
                 embedding: embeddings.row(s.index),
                 scores: s.scores,
                 markers: markers(&s.text),
@@ -418,7 +425,9 @@ impl GraphModel {
             length: sentences.len(),
             domain: Domain::News,
         };
-        let step = self.links.thesis_step(&units, doc, title, &self.semantic)?;
+        let step = self
+            .links
+            .thesis_step(&units, doc, title.as_ref(), &self.semantic)?;
         let Some((best, confidence)) = self.thesis.choose(&step.features) else {
             return Ok(ArgumentGraph::default());
         };
@@ -484,6 +493,7 @@ pub fn units_of<'a>(
         .into_iter()
         .map(|(index, text, embedding, scores)| Unit {
             index,
+            text,
             embedding,
             scores,
             markers: markers(text),

@@ -31,7 +31,9 @@ use super::optim::{
 };
 use crate::classify::{ContextHead, Domain};
 use crate::error::Result;
-use crate::graph::features::{DocShape, Unit, THESIS_FEATURES, THESIS_FEATURE_NAMES};
+use crate::graph::features::{
+    ArticleTitle, DocShape, TitleWords, Unit, THESIS_FEATURES, THESIS_FEATURE_NAMES,
+};
 use crate::graph::semantic::SemanticMap;
 use crate::graph::{
     candidate_pairs, units_of, GraphModel, LinkConfig, LinkScorer, ThesisScorer, Thresholds,
@@ -39,7 +41,6 @@ use crate::graph::{
 use crate::types::{Label, Relation, Scores};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
-use ndarray::ArrayView1;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A document of the datasets: its rows with a unit index, in unit order.
@@ -119,8 +120,13 @@ impl<'a> Embedded<'a> {
         }))
     }
 
-    fn title(&self, doc: &Doc) -> Option<ArrayView1<'_, f32>> {
-        doc.title.as_deref().map(|t| self.embeddings.get(t))
+    /// The document's title with its embedding and its words weighted over the document's
+    /// rows, as [`GraphModel::build`] weighs them over an article's sentences.
+    fn title(&self, doc: &Doc) -> Option<ArticleTitle<'_>> {
+        doc.title.as_deref().map(|t| ArticleTitle {
+            embedding: self.embeddings.get(t),
+            words: TitleWords::new(t, doc.rows.iter().map(|&i| self.rows[i].text.as_str())),
+        })
     }
 }
 
@@ -492,7 +498,7 @@ fn thesis_problem(
         .filter(|&i| data.scores[i].best().0.is_argumentative())
         .collect();
     let units = data.units(&nodes);
-    let step = scorer.thesis_step(&units, doc.shape(), data.title(doc), semantic)?;
+    let step = scorer.thesis_step(&units, doc.shape(), data.title(doc).as_ref(), semantic)?;
     let candidate_row = |k: usize| nodes[step.candidates[k]];
     Ok(Some(ThesisProblem {
         gold: (0..step.candidates.len()).find(|&k| candidate_row(k) == gold),
