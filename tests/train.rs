@@ -3,6 +3,7 @@
 
 mod common;
 
+use argmine::graph::features::THESIS_FEATURES;
 use common::{argmine, repo, run_ok};
 use serde_json::Value;
 
@@ -139,9 +140,9 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         .unwrap()
         .len();
     let expected = if kept["embedding_l2_scale"].is_null() {
-        15
+        THESIS_FEATURES
     } else {
-        15 + 384
+        THESIS_FEATURES + 384
     };
     assert_eq!(weights, expected, "scalars, and the embedding if kept");
     assert_eq!(graph_eval("thesis")["documents"], 2);
