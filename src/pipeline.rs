@@ -328,11 +328,12 @@ impl Pipeline {
             .title
             .as_ref()
             .map(|t| (t.text.as_str(), c.embeddings.row(n)));
-        let graph = match self
-            .model
-            .graph
-            .build(&c.sentences, c.embeddings.slice(s![..n, ..]), title)
-        {
+        let graph =
+            match self
+                .model
+                .graph
+                .build(&c.sentences, c.embeddings.slice(s![..n, ..]), title)
+            {
                 Ok(g) => g,
                 Err(err) => {
                     return Failure::new(c.article.id, ErrorKind::Inference, error_chain(&err))

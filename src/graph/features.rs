@@ -275,7 +275,8 @@ pub struct TitleWords {
 
 impl TitleWords {
     pub fn new<'a>(title: &str, sentences: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut df: HashMap<String, usize> = word_stems(title).into_iter().map(|w| (w, 0)).collect();
+        let mut df: HashMap<String, usize> =
+            word_stems(title).into_iter().map(|w| (w, 0)).collect();
         let mut n = 0usize;
         for sentence in sentences {
             n += 1;

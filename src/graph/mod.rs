@@ -411,16 +411,11 @@ impl GraphModel {
             embedding,
             words: TitleWords::new(text, article.clone().map(|s| s.text.as_str())),
         });
-        let units: Vec<Unit> = article
-            .filter(|s| s.label.is_argumentative())
-            .map(|s| Unit {
-                index: s.index,
-                text: &s.text,
-                embedding: embeddings.row(s.index),
-                scores: s.scores,
-                markers: markers(&s.text),
-            })
-            .collect();
+        let units = units_of(
+            article
+                .filter(|s| s.label.is_argumentative())
+                .map(|s| (s.index, s.text.as_str(), embeddings.row(s.index), s.scores)),
+        );
         let doc = DocShape {
             length: sentences.len(),
             domain: Domain::News,
@@ -484,8 +479,8 @@ impl LinkScorer {
     }
 }
 
-/// Unit features for sentences given as text, embedding rows and scores; used by training and
-/// evaluation, which read units from datasets rather than from [`Sentence`]s.
+/// Unit features for sentences given as index, text, embedding row and scores; inference reads
+/// them from [`Sentence`]s, training and evaluation from datasets.
 pub fn units_of<'a>(
     items: impl IntoIterator<Item = (usize, &'a str, ArrayView1<'a, f32>, Scores)>,
 ) -> Vec<Unit<'a>> {
