@@ -114,13 +114,16 @@ impl Marker {
     }
 }
 
-/// Which marker families occur in `text`, as 0/1 flags in [`Marker::ALL`] order.
-pub fn markers(text: &str) -> [f32; 4] {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
+/// The words of `text`, lower case: its runs of letters and digits.
+fn lower_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .collect();
+}
+
+/// Which marker families occur in `text`, as 0/1 flags in [`Marker::ALL`] order.
+pub fn markers(text: &str) -> [f32; 4] {
+    let words: Vec<String> = lower_words(text).collect();
     let contains = |phrase: &str| {
         let p: Vec<&str> = phrase.split(' ').collect();
         words
@@ -254,9 +257,8 @@ const WORD_PREFIX: usize = 6;
 
 /// The distinct words of `text`, cut to [`WORD_PREFIX`] letters.
 fn word_stems(text: &str) -> HashSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase().chars().take(WORD_PREFIX).collect())
+    lower_words(text)
+        .map(|w| w.chars().take(WORD_PREFIX).collect())
         .collect()
 }
 
@@ -267,7 +269,7 @@ fn word_stems(text: &str) -> HashSet<String> {
 /// Editorials often restate their headline in the thesis ("Paris attacks: unless we overcome
 /// fear, self-censorship will spread" / "Unless we find the courage to overcome fear, the
 /// self-censorship will spread"), which an embedding's cosine blurs with the topic.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TitleWords {
     weights: HashMap<String, f32>,
     total: f32,
