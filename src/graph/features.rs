@@ -4,13 +4,17 @@
 //! **Pairs.** A candidate link from source `u` to target `v` is described by
 //!
 //! ```text
-//! x = [ u ; v ; |u − v| ; u ⊙ v ; P(u) ; P(v) ; distance ; position ; markers(u) ; markers(v) ]
+//! x = [ u ; v ; |u − v| ; u ⊙ v ; P(u) ; P(v) ; distance ; position ; markers(u) ; markers(v) ;
+//!       domain ; units between ]
 //! ```
 //!
 //! the sentence-pair representation of InferSent (Conneau et al., EMNLP 2017) over unit-length
 //! sentence embeddings, the four label probabilities of each side, the signed distance in
-//! sentences, both relative positions, and which families of discourse markers each side
-//! contains (see [`Marker`]), and the document's domain (see [`DocShape`]).
+//! sentences, both relative positions, which families of discourse markers each side contains
+//! (see [`Marker`]), the document's domain (see [`DocShape`]), and what lies between the two
+//! among the argumentative units: the signed distance in units and how many of those between
+//! are claims or recommendations. Evidence mostly backs the nearest claim before it, and
+//! the sentence distance cannot tell a neighbouring unit from one with a claim in between.
 //!
 //! **Thesis candidates.** A candidate sentence is described by [`THESIS_FEATURES`] scalars: its
 //! claim and recommendation probabilities; its similarity to the title and its centrality among
@@ -148,6 +152,17 @@ pub struct Unit<'a> {
     pub embedding: ArrayView1<'a, f32>,
     pub scores: Scores,
     pub markers: [f32; 4],
+    /// Position among the document's units.
+    pub ordinal: usize,
+    /// Sum of [`Unit::claim_mass`] over the units before this one.
+    pub claims_before: f32,
+}
+
+impl Unit<'_> {
+    /// The probability that the unit is a claim or a recommendation: what evidence backs.
+    pub fn claim_mass(&self) -> f32 {
+        self.scores.get(Label::Claim) + self.scores.get(Label::Recommendation)
+    }
 }
 
 /// Candidate targets further away than this many sentences are not scored (the thesis always
@@ -166,7 +181,7 @@ pub struct DocShape {
 }
 
 /// Scalar features of a pair after the four embedding blocks.
-pub const PAIR_SCALARS: usize = 4 + 4 + 4 + 2 + 4 + 4 + Domain::COUNT;
+pub const PAIR_SCALARS: usize = 4 + 4 + 4 + 2 + 4 + 4 + Domain::COUNT + 3;
 
 /// Width of a pair's features for embeddings of size `hidden`.
 pub fn pair_width(hidden: usize) -> usize {
@@ -192,8 +207,8 @@ pub fn interaction_width(hidden: usize) -> usize {
 }
 
 /// Writes what a link's features hold beyond its two embeddings: `|u − v|`, `u ∘ v`, then the
-/// scalars (both units' label scores, the signed distance, both positions, both units' markers
-/// and the domain).
+/// scalars (both units' label scores, the signed distance, both positions, both units' markers,
+/// the domain, and the units between the two).
 pub fn write_interactions(out: &mut [f32], source: &Unit, target: &Unit, doc: DocShape) {
     let h = source.embedding.len();
     let (u, v) = (&source.embedding, &target.embedding);
@@ -203,6 +218,20 @@ pub fn write_interactions(out: &mut [f32], source: &Unit, target: &Unit, doc: Do
     }
     let d = target.index as f32 - source.index as f32;
     let position = |i: usize| crate::classify::relative_position(i, doc.length);
+    let log_distance = |d: f32| (1.0 + d).ln() / (1.0 + MAX_LINK_DISTANCE as f32).ln();
+    let units_apart = target.ordinal as f32 - source.ordinal as f32;
+    let (after_first, before_last) = if source.ordinal < target.ordinal {
+        (
+            source.claims_before + source.claim_mass(),
+            target.claims_before,
+        )
+    } else {
+        (
+            target.claims_before + target.claim_mass(),
+            source.claims_before,
+        )
+    };
+    let claims_between = (before_last - after_first).max(0.0);
     let scalars = out[2 * h..].iter_mut();
     let values = source
         .scores
@@ -212,8 +241,8 @@ pub fn write_interactions(out: &mut [f32], source: &Unit, target: &Unit, doc: Do
         .chain([
             f32::from(d > 0.0),
             f32::from(d.abs() == 1.0),
-            (1.0 + d.abs()).ln() / (1.0 + MAX_LINK_DISTANCE as f32).ln(),
-            d.signum() * (1.0 + d.abs()).ln() / (1.0 + MAX_LINK_DISTANCE as f32).ln(),
+            log_distance(d.abs()),
+            d.signum() * log_distance(d.abs()),
             position(source.index),
             position(target.index),
         ])
@@ -222,7 +251,12 @@ pub fn write_interactions(out: &mut [f32], source: &Unit, target: &Unit, doc: Do
         .chain(
             [Domain::News, Domain::Comment, Domain::Encyclopedia]
                 .map(|d| f32::from(doc.domain == d)),
-        );
+        )
+        .chain([
+            f32::from(units_apart.abs() == 1.0),
+            units_apart.signum() * log_distance(units_apart.abs()),
+            log_distance(claims_between),
+        ]);
     for (o, x) in scalars.zip(values) {
         *o = x;
     }
@@ -480,6 +514,8 @@ mod tests {
             embedding: e,
             scores: Scores([0.7, 0.1, 0.1, 0.1]),
             markers: [0.0; 4],
+            ordinal: index,
+            claims_before: 0.0,
         };
         let mut x = vec![0.0; pair_width(2)];
         let doc = DocShape {
@@ -492,6 +528,10 @@ mod tests {
         assert_eq!(distance[0], 0.0, "target before source");
         assert_eq!(distance[1], 0.0, "not adjacent");
         assert!(distance[3] < 0.0 && (distance[3] + distance[2]).abs() < 1e-6);
-        assert_eq!(&x[x.len() - 3..], &[1.0, 0.0, 0.0], "news domain");
+        assert_eq!(
+            &x[x.len() - 6..x.len() - 3],
+            &[1.0, 0.0, 0.0],
+            "news domain"
+        );
     }
 }

@@ -479,19 +479,27 @@ impl LinkScorer {
     }
 }
 
-/// Unit features for sentences given as index, text, embedding row and scores; inference reads
-/// them from [`Sentence`]s, training and evaluation from datasets.
+/// Unit features for a document's units given in order as index, text, embedding row and
+/// scores; inference reads them from [`Sentence`]s, training and evaluation from datasets.
 pub fn units_of<'a>(
     items: impl IntoIterator<Item = (usize, &'a str, ArrayView1<'a, f32>, Scores)>,
 ) -> Vec<Unit<'a>> {
+    let mut claims_before = 0.0;
     items
         .into_iter()
-        .map(|(index, text, embedding, scores)| Unit {
-            index,
-            text,
-            embedding,
-            scores,
-            markers: markers(text),
+        .enumerate()
+        .map(|(ordinal, (index, text, embedding, scores))| {
+            let unit = Unit {
+                index,
+                text,
+                embedding,
+                scores,
+                markers: markers(text),
+                ordinal,
+                claims_before,
+            };
+            claims_before += unit.claim_mass();
+            unit
         })
         .collect()
 }
@@ -564,6 +572,46 @@ mod tests {
                 assert!((p - w).abs() < 1e-5, "{p} vs {w}");
             }
         }
+    }
+
+    #[test]
+    fn a_link_sees_the_units_and_the_claims_between_its_ends() {
+        let embeddings = Array2::from_shape_fn((4, 2), |(i, j)| (i + j) as f32);
+        let claim = Scores([0.8, 0.1, 0.05, 0.05]);
+        let evidence = Scores([0.1, 0.8, 0.05, 0.05]);
+        // sentences 0 and 5 are claims, 2 and 9 evidence; the others are not units
+        let units = units_of(
+            [(0, claim), (2, evidence), (5, claim), (9, evidence)]
+                .into_iter()
+                .enumerate()
+                .map(|(k, (index, scores))| (index, "", embeddings.row(k), scores)),
+        );
+        let doc = DocShape {
+            length: 12,
+            domain: Domain::News,
+        };
+        let between = |a: usize, b: usize| {
+            let x = pair_matrix(&units, doc, &[(a, b)]);
+            let n = x.ncols();
+            [x[[0, n - 3]], x[[0, n - 2]], x[[0, n - 1]]]
+        };
+        let log_units = |d: f32| (1.0 + d).ln() / (1.0 + MAX_LINK_DISTANCE as f32).ln();
+        let [adjacent, apart, claims] = between(3, 2);
+        assert_eq!(adjacent, 1.0, "sentences 9 and 5 are neighbouring units");
+        assert!((apart + log_units(1.0)).abs() < 1e-6, "one unit back");
+        assert_eq!(claims, 0.0, "the nearest claim before the evidence");
+        let [adjacent, apart, claims] = between(3, 0);
+        assert_eq!(adjacent, 0.0);
+        assert!((apart + log_units(3.0)).abs() < 1e-6, "three units back");
+        assert!(
+            (claims - log_units(0.85 + 0.15)).abs() < 1e-6,
+            "a claim between"
+        );
+        assert_eq!(
+            between(0, 3)[2],
+            claims,
+            "the same units lie between either way"
+        );
     }
 
     /// Probabilities `[none, support, attack]` of a support link with probability `p`.
