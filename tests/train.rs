@@ -147,6 +147,33 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     assert_eq!(weights, expected, "scalars, and the embedding if kept");
     assert_eq!(graph_eval("thesis")["documents"], 2);
 
+    // the head is trained once per weight of the written articles, in training and in a head
+    // refit, which records what it chose where the model's settings and report can be read
+    let written = [1.0, 0.5, 0.25];
+    assert!(written.contains(
+        &read_json("training.json")["written_weight"]
+            .as_f64()
+            .unwrap()
+    ));
+    refit(&["--head-only", "--base", base.to_str().unwrap()]);
+    let head_refit = read_json("training.json")["head_refit"].clone();
+    let tried: Vec<f64> = head_refit["tried"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t[0].as_f64().unwrap())
+        .collect();
+    assert_eq!(tried, written);
+    assert_eq!(
+        head_refit["temperature"],
+        read_json("argmine.json")["head"]["temperature"]
+    );
+    assert_eq!(
+        graph_eval("links")["gold"],
+        gold,
+        "the refitted model scores links"
+    );
+
     // the probe of the corpus's own types is fitted on train, stopped on dev, and seeded
     let probe = || -> Value {
         let out = run_ok(

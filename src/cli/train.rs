@@ -81,6 +81,10 @@ pub struct TrainArgs {
     /// Where to write the trained model.
     #[arg(long)]
     pub out: PathBuf,
+    /// Retrain the head of the model in `--out` on its encoder (trying each weight of the
+    /// written articles, chosen on dev), then its link and thesis scorers.
+    #[arg(long, conflicts_with_all = ["graph_only", "thesis_only", "thresholds_only"])]
+    pub head_only: bool,
     /// Retrain only the link and thesis scorers of the model in `--out`, keeping its encoder
     /// and head.
     #[arg(long, conflicts_with_all = ["thesis_only", "thresholds_only"])]
@@ -157,6 +161,32 @@ pub fn run(args: TrainArgs) -> Result<i32> {
             last_tenth = (stage.to_string(), tenth);
         }
     };
+    let head = HeadTraining {
+        seed: args.seed,
+        ..Default::default()
+    };
+    if args.head_only {
+        let base = args.base.context("--base is required")?;
+        let refit = recipe::retrain_head(
+            &ModelDir::new(&args.out),
+            &args.data,
+            &base,
+            &head,
+            &graph,
+            &mut log,
+            &mut progress,
+        )?;
+        bar.finish_and_clear();
+        eprintln!(
+            "head refitted in {} (written weight {}, dev score {:.4}), then its graph scorers; \
+             {:.1} min",
+            args.out.display(),
+            refit.written_weight,
+            refit.dev_score,
+            refit.minutes
+        );
+        return Ok(EXIT_OK);
+    }
     if let Some(refit) = args.refit()? {
         recipe::retrain_graph(
             &ModelDir::new(&args.out),
@@ -177,10 +207,7 @@ pub fn run(args: TrainArgs) -> Result<i32> {
         out: args.out,
         name: args.name,
         max_tokens: 256,
-        head: HeadTraining {
-            seed: args.seed,
-            ..Default::default()
-        },
+        head,
         finetune: FinetuneSettings {
             epochs: args.epochs,
             learning_rate: args.learning_rate,

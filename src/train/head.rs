@@ -1,8 +1,9 @@
 //! Training the context head ([`crate::classify`]) on fixed features: AdamW with dropout and
-//! class weights, early stopping on the dev selection score, then a temperature fitted on dev
-//! so that the probabilities are calibrated.
+//! class weights, early stopping on the dev selection score, once for each weight of the
+//! written articles; the best on dev is kept and given a temperature fitted on dev so that its
+//! probabilities are calibrated.
 
-use super::datasets::Row;
+use super::datasets::{written::NEWS_WRITTEN, Row};
 use super::metrics;
 use super::optim::{
     adamw, batch_loss, batch_rows, class_weights, early_stopping, seeded_init,
@@ -63,6 +64,11 @@ pub struct HeadTraining {
     pub dropout: f32,
     /// Stop after this many epochs without a better dev score.
     pub patience: usize,
+    /// Multipliers of the written articles' row weights, each tried in turn (the first of
+    /// equal dev scores is kept). The written articles follow another convention than real
+    /// editorials (theses early, headlines often calls to action), so how much they count is
+    /// chosen on real dev.
+    pub written_weights: Vec<f32>,
     pub seed: u64,
 }
 
@@ -76,6 +82,7 @@ impl Default for HeadTraining {
             weight_decay: 0.01,
             dropout: 0.2,
             patience: 6,
+            written_weights: vec![1.0, 0.5, 0.25],
             seed: 17,
         }
     }
@@ -89,11 +96,57 @@ pub struct TrainedHead {
     pub dev_score: f64,
     pub dev_per_source: BTreeMap<String, f64>,
     pub epochs_run: usize,
+    /// The kept multiplier of the written articles' row weights.
+    pub written_weight: f32,
+    /// Every multiplier tried, with its dev selection score.
+    pub tried: Vec<(f32, f64)>,
 }
 
-/// Trains the context head on fixed features with AdamW and early stopping on dev, then fits
-/// its temperature on dev.
+/// Trains the context head on fixed features once for each of the settings' written weights
+/// ([`HeadTraining::written_weights`]), keeps the best on dev, and fits its temperature on dev.
 pub fn train_head(
+    train_x: &Array2<f32>,
+    train_rows: &[Row],
+    dev_x: &Array2<f32>,
+    dev_rows: &[Row],
+    input: usize,
+    settings: &HeadTraining,
+    log: &mut dyn FnMut(&str),
+) -> Result<TrainedHead> {
+    let mut best: Option<TrainedHead> = None;
+    let mut tried = Vec::new();
+    for &written_weight in &settings.written_weights {
+        let rows: Vec<Row> = train_rows
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if r.source == NEWS_WRITTEN {
+                    r.weight *= written_weight;
+                }
+                r
+            })
+            .collect();
+        let mut head = fit_head(train_x, &rows, dev_x, dev_rows, input, settings, log)?;
+        head.written_weight = written_weight;
+        log(&format!(
+            "head: written weight {written_weight}: dev score {:.4} {:?}",
+            head.dev_score, head.dev_per_source
+        ));
+        tried.push((written_weight, head.dev_score));
+        if best.as_ref().is_none_or(|b| head.dev_score > b.dev_score) {
+            best = Some(head);
+        }
+    }
+    let mut trained = best.expect("at least one written weight");
+    trained.tried = tried;
+    let t = fit_temperature(&trained.head, dev_x, dev_rows)?;
+    trained.head.set_temperature(t);
+    trained.config.temperature = t;
+    Ok(trained)
+}
+
+/// Trains the context head on fixed features with AdamW and early stopping on dev.
+fn fit_head(
     train_x: &Array2<f32>,
     train_rows: &[Row],
     dev_x: &Array2<f32>,
@@ -143,18 +196,16 @@ pub fn train_head(
         ));
         Ok((score, per))
     })?;
-    let mut trained = TrainedHead {
+    Ok(TrainedHead {
         head: ContextHead::new(VarBuilder::from_varmap(&vars, DType::F32, &device), &config)?,
         config,
         vars,
         dev_score: best.score,
         dev_per_source: best.outcome,
         epochs_run: best.epochs_run,
-    };
-    let t = fit_temperature(&trained.head, dev_x, dev_rows)?;
-    trained.head.set_temperature(t);
-    trained.config.temperature = t;
-    Ok(trained)
+        written_weight: 1.0,
+        tried: Vec::new(),
+    })
 }
 
 /// The temperature in [0.5, 4] that minimises dev negative log-likelihood (grid search).
@@ -190,6 +241,52 @@ mod tests {
             "source": source, "context": {"position": 0.0}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn the_written_articles_count_as_much_as_real_dev_prefers() {
+        // column 0 tells the labels apart; the many written rows teach the opposite of the
+        // few real ones, so only a small written weight scores well on real dev
+        let hidden = 2;
+        let width = crate::classify::feature_width(hidden);
+        let mut rows = Vec::new();
+        let mut x = Vec::new();
+        for k in 0..240 {
+            let (positive, real) = (k % 2 == 0, k < 40);
+            let source = if real { "webis-guardian" } else { NEWS_WRITTEN };
+            let label = if positive == real {
+                Label::Claim
+            } else {
+                Label::Evidence
+            };
+            rows.push(row(source, label));
+            let mut features = vec![0.0; width];
+            features[0] = if positive { 1.0 } else { -1.0 };
+            x.extend(features);
+        }
+        let train_x = Array2::from_shape_vec((rows.len(), width), x).unwrap();
+        let dev_rows = &rows[..40];
+        let dev_x = train_x.slice(ndarray::s![..40, ..]).to_owned();
+        let settings = HeadTraining {
+            hidden: 8,
+            epochs: 30,
+            patience: 30,
+            written_weights: vec![1.0, 0.02],
+            ..HeadTraining::default()
+        };
+        let head = train_head(
+            &train_x,
+            &rows,
+            &dev_x,
+            dev_rows,
+            hidden,
+            &settings,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(head.written_weight, 0.02, "{:?}", head.tried);
+        assert_eq!(head.tried.len(), 2);
+        assert!(head.tried[1].1 > head.tried[0].1, "{:?}", head.tried);
     }
 
     #[test]

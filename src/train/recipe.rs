@@ -1,4 +1,5 @@
-//! The end-to-end recipe of `argmine train`, and the refits of the graph scorers alone.
+//! The end-to-end recipe of `argmine train`, and the refits of parts of a trained model: the
+//! head and the graph scorers after it, or the graph scorers alone.
 //!
 //! Training has two stages and keeps the better:
 //! 1. **frozen**: the base encoder as it is, and the context head ([`super::head`]) trained on
@@ -28,7 +29,7 @@ use crate::types::stable_hash;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything `argmine train` needs.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -60,6 +61,8 @@ pub struct TrainReport {
     pub finetune_minutes: Option<f64>,
     pub kept: String,
     pub temperature: f32,
+    /// The kept head's multiplier of the written articles' row weights.
+    pub written_weight: f32,
     pub minutes: f64,
 }
 
@@ -131,6 +134,7 @@ pub fn train_model(
         finetune_minutes: None,
         kept: "frozen".into(),
         temperature: frozen.config.temperature,
+        written_weight: frozen.written_weight,
         minutes: 0.0,
     };
     // the kept encoder's tensors, head, and embeddings (`None`: the base encoder's)
@@ -151,6 +155,7 @@ pub fn train_model(
         if head.dev_score > kept.1.dev_score {
             report.kept = "fine-tuned".into();
             report.temperature = head.config.temperature;
+            report.written_weight = head.written_weight;
             kept = (tuned.tensors, head, Some(emb));
         }
     }
@@ -225,6 +230,98 @@ fn fit_graph(
         link: trained.config,
         thesis: trained.model.thesis,
     })
+}
+
+/// What a head refit ([`retrain_head`]) reached, saved in `training.json` as `head_refit`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HeadRefit {
+    pub settings: HeadTraining,
+    pub written_weight: f32,
+    /// Every written weight tried, with its dev selection score.
+    pub tried: Vec<(f32, f64)>,
+    pub dev_score: f64,
+    pub dev_per_source: BTreeMap<String, f64>,
+    pub temperature: f32,
+    pub minutes: f64,
+}
+
+/// Retrains the head of the model in `dir` on its encoder's embeddings of the train and dev
+/// splits of `data` ([`train_head`], which chooses the written articles' weight on dev), then
+/// its link and thesis scorers, whose features include the head's probabilities. `base` is the
+/// encoder the model was fine-tuned from, in whose space the thesis scorer measures similarity.
+pub fn retrain_head(
+    dir: &ModelDir,
+    data: &[PathBuf],
+    base: &Path,
+    head_settings: &HeadTraining,
+    graph_settings: &GraphTraining,
+    log: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&str, usize, usize, f32),
+) -> Result<HeadRefit> {
+    let started = std::time::Instant::now();
+    let model = Classifier::load(dir, Backend::Candle)?;
+    let rows = training_rows(data)?;
+    let (train, dev): (Vec<Row>, Vec<Row>) =
+        rows.iter().cloned().partition(|r| r.split == Split::Train);
+    let emb = TextEmbeddings::of_rows(
+        &rows,
+        &model.tokenizer,
+        model.encoder.as_ref(),
+        &mut |d, t| progress("embed", d, t, 0.0),
+    )?;
+    let head = train_head(
+        &emb.features(&train),
+        &train,
+        &emb.features(&dev),
+        &dev,
+        model.meta.head.input,
+        head_settings,
+        log,
+    )?;
+    dir.write_head(&head.vars)?;
+
+    let base = BaseEncoder::load(&ModelDir::new(base), model.meta.max_tokens)?;
+    let base_emb = embed_rows(&base, &base.tensors, &rows, &mut |d, t| {
+        progress("embed (base encoder)", d, t, 0.0)
+    })?;
+    let semantic = graph::fit_semantic_map(&emb, &base_emb);
+    let embedded = graph::Embedded::new(&rows, emb, &head.head)?;
+    let graph = fit_graph(
+        dir,
+        &embedded,
+        semantic,
+        graph_settings,
+        log,
+        &mut |d, t, l| progress("graph", d, t, l),
+    )?;
+
+    // edited as JSON, so that what this refit does not touch stays as it was written
+    let mut report: serde_json::Value = dir.read_report(Report::Training)?;
+    let kept = report["kept"].as_str().unwrap_or("fine-tuned").to_string();
+    let refit = HeadRefit {
+        settings: head_settings.clone(),
+        written_weight: head.written_weight,
+        tried: head.tried.clone(),
+        dev_score: head.dev_score,
+        dev_per_source: head.dev_per_source.clone(),
+        temperature: head.config.temperature,
+        minutes: started.elapsed().as_secs_f64() / 60.0,
+    };
+    report["temperature"] = json_value(&head.config.temperature);
+    report["written_weight"] = json_value(&head.written_weight);
+    report["head_refit"] = json_value(&refit);
+    dir.write_report(Report::Training, &report)?;
+    let meta = ModelMeta {
+        revision: format!(
+            "{kept}-{:016x}",
+            stable_hash(&format!("{:?}", head.dev_score))
+        ),
+        head: head.config.clone(),
+        graph: Some(graph),
+        ..model.meta.clone()
+    };
+    dir.write_meta(&meta)?;
+    Ok(refit)
 }
 
 /// Which graph components [`retrain_graph`] fits again. The thesis scorer's similarities are

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The dataset source of the news-written articles.
-const NEWS_WRITTEN: &str = "argmine-news-written";
+pub const NEWS_WRITTEN: &str = "argmine-news-written";
 
 /// An article labelled sentence by sentence.
 #[derive(Debug, Clone, Deserialize, Serialize)]
