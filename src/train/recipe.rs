@@ -232,6 +232,24 @@ fn fit_graph(
     })
 }
 
+/// What every refit starts from: the model in `dir`, the train and dev rows of `data`, and
+/// their embeddings by the model's encoder.
+fn model_and_embedded_rows(
+    dir: &ModelDir,
+    data: &[PathBuf],
+    progress: &mut dyn FnMut(&str, usize, usize, f32),
+) -> Result<(Classifier, Vec<Row>, TextEmbeddings)> {
+    let model = Classifier::load(dir, Backend::Candle)?;
+    let rows = training_rows(data)?;
+    let emb = TextEmbeddings::of_rows(
+        &rows,
+        &model.tokenizer,
+        model.encoder.as_ref(),
+        &mut |d, t| progress("embed", d, t, 0.0),
+    )?;
+    Ok((model, rows, emb))
+}
+
 /// What a head refit ([`retrain_head`]) reached, saved in `training.json` as `head_refit`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HeadRefit {
@@ -259,16 +277,9 @@ pub fn retrain_head(
     progress: &mut dyn FnMut(&str, usize, usize, f32),
 ) -> Result<HeadRefit> {
     let started = std::time::Instant::now();
-    let model = Classifier::load(dir, Backend::Candle)?;
-    let rows = training_rows(data)?;
+    let (model, rows, emb) = model_and_embedded_rows(dir, data, progress)?;
     let (train, dev): (Vec<Row>, Vec<Row>) =
         rows.iter().cloned().partition(|r| r.split == Split::Train);
-    let emb = TextEmbeddings::of_rows(
-        &rows,
-        &model.tokenizer,
-        model.encoder.as_ref(),
-        &mut |d, t| progress("embed", d, t, 0.0),
-    )?;
     let head = train_head(
         &emb.features(&train),
         &train,
@@ -278,7 +289,6 @@ pub fn retrain_head(
         head_settings,
         log,
     )?;
-    dir.write_head(&head.vars)?;
 
     let base = BaseEncoder::load(&ModelDir::new(base), model.meta.max_tokens)?;
     let base_emb = embed_rows(&base, &base.tensors, &rows, &mut |d, t| {
@@ -311,6 +321,7 @@ pub fn retrain_head(
     report["written_weight"] = json_value(&head.written_weight);
     report["head_refit"] = json_value(&refit);
     dir.write_report(Report::Training, &report)?;
+    dir.write_head(&head.vars)?;
     let meta = ModelMeta {
         revision: format!(
             "{kept}-{:016x}",
@@ -348,14 +359,7 @@ pub fn retrain_graph(
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(&str, usize, usize, f32),
 ) -> Result<()> {
-    let model = Classifier::load(dir, Backend::Candle)?;
-    let rows = training_rows(data)?;
-    let emb = TextEmbeddings::of_rows(
-        &rows,
-        &model.tokenizer,
-        model.encoder.as_ref(),
-        &mut |d, t| progress("embed", d, t, 0.0),
-    )?;
+    let (model, rows, emb) = model_and_embedded_rows(dir, data, progress)?;
     let semantic = match &refit {
         GraphRefit::LinksAndThesis { base } | GraphRefit::Thesis { base } => {
             let base = BaseEncoder::load(&ModelDir::new(base), model.meta.max_tokens)?;
