@@ -220,18 +220,11 @@ pub fn write_interactions(out: &mut [f32], source: &Unit, target: &Unit, doc: Do
     let position = |i: usize| crate::classify::relative_position(i, doc.length);
     let log_distance = |d: f32| (1.0 + d).ln() / (1.0 + MAX_LINK_DISTANCE as f32).ln();
     let units_apart = target.ordinal as f32 - source.ordinal as f32;
-    let (after_first, before_last) = if source.ordinal < target.ordinal {
-        (
-            source.claims_before + source.claim_mass(),
-            target.claims_before,
-        )
-    } else {
-        (
-            target.claims_before + target.claim_mass(),
-            source.claims_before,
-        )
-    };
-    let claims_between = (before_last - after_first).max(0.0);
+    // the claim mass up to the later end, less that up to and including the earlier end
+    let claims_between = (source.claims_before.max(target.claims_before)
+        - (source.claims_before + source.claim_mass())
+            .min(target.claims_before + target.claim_mass()))
+    .max(0.0);
     let scalars = out[2 * h..].iter_mut();
     let values = source
         .scores
