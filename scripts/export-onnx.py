@@ -185,6 +185,8 @@ def main():
     args = parser.parse_args()
 
     config = json.loads((args.model_dir / "config.json").read_text())
+    if config.get("model_type", "bert") != "bert":
+        sys.exit(f"{args.model_dir}: the graph is built for BERT encoders, this one is {config['model_type']}")
     weights = read_safetensors(args.model_dir / "model.safetensors")
     model = build(config, weights)
     out = args.model_dir / "model.onnx"

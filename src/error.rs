@@ -50,6 +50,11 @@ pub enum Error {
         backend: &'static str,
         feature: &'static str,
     },
+    #[error("the {backend} backend runs BERT encoders only, and this model's is {architecture:?}; use --backend candle or candle-int8")]
+    BackendArchitecture {
+        backend: &'static str,
+        architecture: crate::encode::bert::Architecture,
+    },
     #[cfg(feature = "onnx")]
     #[error("cannot load ONNX Runtime from {path} (set ORT_DYLIB_PATH to libonnxruntime.so)")]
     OnnxRuntimeLibrary {

@@ -108,6 +108,10 @@ pub struct TrainArgs {
     /// Peak learning rate of the encoder during fine-tuning.
     #[arg(long, default_value_t = FinetuneSettings::default().learning_rate)]
     pub learning_rate: f64,
+    /// Fine-tune only the top N transformer layers; the states entering them are computed once
+    /// (how a 12-layer encoder trains on a few CPU cores).
+    #[arg(long, value_name = "N")]
+    pub trainable_layers: Option<usize>,
     /// Train only a head on the frozen encoder.
     #[arg(long)]
     pub frozen_only: bool,
@@ -213,6 +217,7 @@ pub fn run(args: TrainArgs) -> Result<i32> {
             learning_rate: args.learning_rate,
             max_minutes: args.max_minutes,
             seed: args.seed,
+            trainable_layers: args.trainable_layers,
             ..Default::default()
         },
         graph,

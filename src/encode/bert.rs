@@ -3,8 +3,13 @@
 //! ships (Wang et al. 2020, "MiniLM: Deep Self-Attention Distillation", arXiv:2002.10957).
 //!
 //! Weight names follow the Hugging Face `BertModel` layout (`embeddings.*`,
-//! `encoder.layer.N.*`), so any BERT `model.safetensors` loads. Two details differ from a
-//! textbook port:
+//! `encoder.layer.N.*`), so any BERT `model.safetensors` loads. The same encoder loads MPNet
+//! checkpoints (Song et al. 2020, "MPNet: Masked and Permuted Pre-training for Language
+//! Understanding", arXiv:2004.09297, e.g. all-mpnet-base-v2) when `config.json` says
+//! `"model_type": "mpnet"`: MPNet is BERT without segment embeddings, with positions counted from
+//! `pad_token_id + 1`, its weights named `attention.attn.{q,k,v,o}` and `attention.LayerNorm`,
+//! and a learned bias per head and bucket of relative position added to every layer's attention
+//! scores ([`RelativePositions`]). Two details differ from a textbook port:
 //! - the query, key and value projections are concatenated at load time into one `[3h, h]`
 //!   matrix, so each layer does one large matmul instead of three small ones;
 //! - the model is built either for inference ([`Mode::Inference`]), with the linear layers
@@ -28,6 +33,7 @@ use super::kernels;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Module, Result, Shape, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::Deserialize;
+use std::ops::Range;
 
 /// The subset of Hugging Face's `BertConfig` that the encoder uses.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -43,6 +49,23 @@ pub struct Config {
     pub type_vocab_size: usize,
     #[serde(default = "default_eps")]
     pub layer_norm_eps: f64,
+    #[serde(default)]
+    pub model_type: Architecture,
+    /// MPNet counts positions from `pad_token_id + 1`.
+    #[serde(default)]
+    pub pad_token_id: usize,
+    /// MPNet's buckets of relative position.
+    #[serde(default = "default_buckets")]
+    pub relative_attention_num_buckets: usize,
+}
+
+/// The member of the BERT family a checkpoint belongs to (`model_type` in `config.json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    #[default]
+    Bert,
+    Mpnet,
 }
 
 fn default_positions() -> usize {
@@ -53,6 +76,9 @@ fn default_type_vocab() -> usize {
 }
 fn default_eps() -> f64 {
     1e-12
+}
+fn default_buckets() -> usize {
+    32
 }
 
 /// How the encoder is built.
@@ -242,11 +268,26 @@ impl Layer {
     fn load(vb: VarBuilder, c: &Config, mode: Mode) -> Result<Self> {
         let h = c.hidden_size;
         let attn = vb.pp("attention");
+        // Where each architecture keeps the attention's projections and its layer norm.
+        let (projections, [query, key, value], out, norm) = match c.model_type {
+            Architecture::Bert => (
+                attn.pp("self"),
+                ["query", "key", "value"],
+                attn.pp("output").pp("dense"),
+                attn.pp("output").pp("LayerNorm"),
+            ),
+            Architecture::Mpnet => (
+                attn.pp("attn"),
+                ["q", "k", "v"],
+                attn.pp("attn").pp("o"),
+                attn.pp("LayerNorm"),
+            ),
+        };
         let part = |name: &str| -> Result<(Tensor, Tensor)> {
-            let p = attn.pp("self").pp(name);
+            let p = projections.pp(name);
             Ok((p.get((h, h), "weight")?, p.get(h, "bias")?))
         };
-        let (q, k, v) = (part("query")?, part("key")?, part("value")?);
+        let (q, k, v) = (part(query)?, part(key)?, part(value)?);
         let qkv = Dense::new(
             Tensor::cat(&[&q.0, &k.0, &v.0], 0)?,
             Tensor::cat(&[&q.1, &k.1, &v.1], 0)?,
@@ -259,13 +300,8 @@ impl Layer {
         let symmetric = ActivationQuantisation::Symmetric;
         Ok(Layer {
             qkv,
-            attention_out: dense(attn.pp("output").pp("dense"), h, h, symmetric)?,
-            attention_norm: LayerNorm::load(
-                attn.pp("output").pp("LayerNorm"),
-                h,
-                c.layer_norm_eps,
-                mode,
-            )?,
+            attention_out: dense(out, h, h, symmetric)?,
+            attention_norm: LayerNorm::load(norm, h, c.layer_norm_eps, mode)?,
             intermediate: dense(
                 vb.pp("intermediate").pp("dense"),
                 h,
@@ -296,11 +332,58 @@ enum Mask {
     Bias(Tensor),
 }
 
-/// A BERT encoder returning the last layer's token states.
+/// MPNet's relative position bias: a learned value per head for each bucket of the distance
+/// from query to key (exact up to 8 tokens, then logarithmic up to 128, each direction apart;
+/// the buckets of T5, Raffel et al. 2020), added to the attention scores of every layer.
+struct RelativePositions {
+    /// `[buckets, heads]`.
+    bias: Embedding,
+    buckets: usize,
+}
+
+impl RelativePositions {
+    const MAX_DISTANCE: usize = 128;
+
+    /// The bucket of `key − query`.
+    fn bucket(&self, query: usize, key: usize) -> u32 {
+        let half = self.buckets / 2;
+        let exact = half / 2;
+        let direction = if key > query { half } else { 0 };
+        let distance = query.abs_diff(key);
+        let within = if distance < exact {
+            distance
+        } else {
+            let log = (distance as f64 / exact as f64).ln()
+                / (Self::MAX_DISTANCE as f64 / exact as f64).ln();
+            (exact + (log * (half - exact) as f64) as usize).min(half - 1)
+        };
+        (direction + within) as u32
+    }
+
+    /// The bias `[1, heads, width, width]` for sequences of `width` tokens.
+    fn forward(&self, width: usize, device: &candle_core::Device) -> Result<Tensor> {
+        let buckets: Vec<u32> = (0..width)
+            .flat_map(|q| (0..width).map(move |k| (q, k)))
+            .map(|(q, k)| self.bucket(q, k))
+            .collect();
+        let buckets = Tensor::from_vec(buckets, (width, width), device)?;
+        self.bias
+            .forward(&buckets)?
+            .permute((2, 0, 1))?
+            .unsqueeze(0)
+    }
+}
+
+/// A BERT-family encoder returning the last layer's token states.
 pub struct Bert {
     word: Embedding,
     position: Embedding,
-    token_type: Embedding,
+    /// The first position's index in `position` (MPNet skips the padding row and the one below).
+    first_position: u32,
+    /// BERT's segment embeddings; MPNet has none.
+    token_type: Option<Embedding>,
+    /// MPNet's relative position bias; BERT has none.
+    relative: Option<RelativePositions>,
     embedding_norm: LayerNorm,
     layers: Vec<Layer>,
     heads: usize,
@@ -308,18 +391,22 @@ pub struct Bert {
 }
 
 impl Bert {
-    /// Loads weights under `vb` (Hugging Face names, with or without a `bert.` prefix).
+    /// Loads weights under `vb` (Hugging Face names, with or without a `bert.` or `mpnet.`
+    /// prefix).
     pub fn load(vb: VarBuilder, config: &Config, mode: Mode) -> Result<Self> {
-        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
-            vb.pp("bert")
-        } else {
-            vb
+        let vb = match ["bert", "mpnet"]
+            .into_iter()
+            .find(|p| vb.contains_tensor(&format!("{p}.embeddings.word_embeddings.weight")))
+        {
+            Some(prefix) => vb.pp(prefix),
+            None => vb,
         };
         let h = config.hidden_size;
         let emb = vb.pp("embeddings");
         let layers = (0..config.num_hidden_layers)
             .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, mode))
             .collect::<Result<Vec<_>>>()?;
+        let mpnet = config.model_type == Architecture::Mpnet;
         Ok(Bert {
             word: candle_nn::embedding(config.vocab_size, h, emb.pp("word_embeddings"))?,
             position: candle_nn::embedding(
@@ -327,11 +414,27 @@ impl Bert {
                 h,
                 emb.pp("position_embeddings"),
             )?,
-            token_type: candle_nn::embedding(
-                config.type_vocab_size,
-                h,
-                emb.pp("token_type_embeddings"),
-            )?,
+            first_position: if mpnet {
+                config.pad_token_id as u32 + 1
+            } else {
+                0
+            },
+            token_type: (!mpnet)
+                .then(|| {
+                    candle_nn::embedding(config.type_vocab_size, h, emb.pp("token_type_embeddings"))
+                })
+                .transpose()?,
+            relative: mpnet
+                .then(|| {
+                    let buckets = config.relative_attention_num_buckets;
+                    candle_nn::embedding(
+                        buckets,
+                        config.num_attention_heads,
+                        vb.pp("encoder").pp("relative_attention_bias"),
+                    )
+                    .map(|bias| RelativePositions { bias, buckets })
+                })
+                .transpose()?,
             embedding_norm: LayerNorm::load(emb.pp("LayerNorm"), h, config.layer_norm_eps, mode)?,
             layers,
             heads: config.num_attention_heads,
@@ -342,29 +445,56 @@ impl Bert {
     /// Token states `[batch, width, hidden]` for `ids` and `mask` (`[batch, width]`, u32; mask 1
     /// on real tokens). All tokens get segment id 0.
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let (batch, width) = ids.dims2()?;
-        let positions = Tensor::arange(0u32, width as u32, ids.device())?;
-        let x = self
+        self.layers(self.embed(ids)?, mask, 0..self.layers.len())
+    }
+
+    /// The number of transformer layers.
+    pub fn depth(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// The normalised token embeddings `[batch, width, hidden]` of `ids`, the first layer's input.
+    pub fn embed(&self, ids: &Tensor) -> Result<Tensor> {
+        let width = ids.dim(1)?;
+        let positions = Tensor::arange(
+            self.first_position,
+            self.first_position + width as u32,
+            ids.device(),
+        )?;
+        let mut x = self
             .word
             .forward(ids)?
-            .broadcast_add(&self.position.forward(&positions)?)?
-            .broadcast_add(&self.token_type.forward(&Tensor::zeros(
+            .broadcast_add(&self.position.forward(&positions)?)?;
+        if let Some(token_type) = &self.token_type {
+            x = x.broadcast_add(&token_type.forward(&Tensor::zeros(
                 1,
                 DType::U32,
                 ids.device(),
             )?)?)?;
-        let mut x = self.embedding_norm.forward(x, None)?;
-        let mask = match self.mode {
-            Mode::Inference { level, .. } => Mask::Counts {
+        }
+        self.embedding_norm.forward(x, None)
+    }
+
+    /// Runs the transformer layers `range` over the states `x` (`[batch, width, hidden]`, the
+    /// output of [`Bert::embed`] or of the layers below `range.start`).
+    pub fn layers(&self, mut x: Tensor, mask: &Tensor, range: Range<usize>) -> Result<Tensor> {
+        let (batch, width) = mask.dims2()?;
+        // Additive attention bias: 0 on real tokens, -10⁴ on padding, [batch, 1, 1, width].
+        let padding = || (mask.to_dtype(DType::F32)? - 1.0)? * 1e4;
+        let mask = match (&self.relative, self.mode) {
+            // The fused kernel knows no position bias: MPNet attends with candle's ops.
+            (Some(relative), _) => Mask::Bias(
+                padding()?
+                    .reshape((batch, 1, 1, width))?
+                    .broadcast_add(&relative.forward(width, mask.device())?)?,
+            ),
+            (None, Mode::Inference { level, .. }) => Mask::Counts {
                 real: mask.sum(1)?,
                 level,
             },
-            // Additive attention bias: 0 on real tokens, -10⁴ on padding, [batch, 1, 1, width].
-            Mode::Differentiable => Mask::Bias(
-                ((mask.to_dtype(DType::F32)? - 1.0)? * 1e4)?.reshape((batch, 1, 1, width))?,
-            ),
+            (None, Mode::Differentiable) => Mask::Bias(padding()?.reshape((batch, 1, 1, width))?),
         };
-        for layer in &self.layers {
+        for layer in &self.layers[range] {
             x = self.layer(layer, &x, &mask)?;
         }
         Ok(x)
@@ -393,5 +523,86 @@ impl Bert {
         let x = l.attention_norm.forward(attended, Some(x))?;
         l.output_norm
             .forward(l.intermediate.feed_forward(&l.output, &x)?, Some(&x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+    use std::path::Path;
+
+    #[test]
+    fn relative_positions_fall_in_the_buckets_of_hugging_face_mpnet() {
+        let device = Device::Cpu;
+        let relative = RelativePositions {
+            bias: Embedding::new(Tensor::zeros((32, 1), DType::F32, &device).unwrap(), 1),
+            buckets: 32,
+        };
+        // (query, key, bucket), from `MPNetEncoder.relative_position_bucket` of `key - query`.
+        for (query, key, bucket) in [
+            (0, 0, 0),
+            (5, 0, 5),
+            (0, 5, 21),
+            (20, 0, 10),
+            (0, 20, 26),
+            (127, 0, 15),
+            (0, 200, 31),
+        ] {
+            assert_eq!(relative.bucket(query, key), bucket, "{query} → {key}");
+        }
+    }
+
+    /// `tests/data/tiny-mpnet` holds random weights and the token states that an independent
+    /// numpy port of Hugging Face's `MPNetModel` computes for them (`tests/tools/tiny_mpnet.py`).
+    #[test]
+    fn mpnet_matches_an_independent_port_in_training_and_inference() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-mpnet");
+        let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+        let config: Config = serde_json::from_str(&read("config.json")).unwrap();
+        assert_eq!(config.model_type, Architecture::Mpnet);
+        let expected: serde_json::Value = serde_json::from_str(&read("expected.json")).unwrap();
+        let sequences: Vec<Vec<u32>> = serde_json::from_value(expected["ids"].clone()).unwrap();
+        let states: Vec<Vec<Vec<f32>>> =
+            serde_json::from_value(expected["states"].clone()).unwrap();
+        let width = sequences.iter().map(Vec::len).max().unwrap();
+        let (mut ids, mut mask) = (vec![], vec![]);
+        for s in &sequences {
+            ids.extend(s.iter().copied().chain(std::iter::repeat(0)).take(width));
+            mask.extend((0..width).map(|i| u32::from(i < s.len())));
+        }
+        let device = Device::Cpu;
+        let shape = (sequences.len(), width);
+        let ids = Tensor::from_vec(ids, shape, &device).unwrap();
+        let mask = Tensor::from_vec(mask, shape, &device).unwrap();
+        let weights = dir.join("model.safetensors");
+        for mode in [
+            Mode::Differentiable,
+            Mode::Inference {
+                precision: Precision::F32,
+                level: Level::detected(),
+            },
+        ] {
+            // SAFETY: the fixture is not modified while mapped.
+            let vb = unsafe {
+                VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device).unwrap()
+            };
+            let got = Bert::load(vb, &config, mode)
+                .unwrap()
+                .forward(&ids, &mask)
+                .unwrap()
+                .to_vec3::<f32>()
+                .unwrap();
+            for (row, want) in states.iter().enumerate() {
+                for (token, want) in want.iter().enumerate() {
+                    for (g, w) in got[row][token].iter().zip(want) {
+                        assert!(
+                            (g - w).abs() < 1e-4,
+                            "{mode:?} row {row} token {token}: {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

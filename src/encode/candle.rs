@@ -67,11 +67,32 @@ impl CandleEncoder {
     /// Mean-pooled sentence states `[rows, hidden]`, not normalised. Differentiable, so
     /// training uses it too.
     pub fn pooled(&self, batch: &TokenBatch) -> Result<Tensor> {
+        let (states, mask) = self.states_below(batch, 0)?;
+        self.pooled_from(states, &mask, 0)
+    }
+
+    /// The number of transformer layers.
+    pub fn depth(&self) -> usize {
+        self.model.depth()
+    }
+
+    /// The token states `[rows, width, hidden]` that enter layer `layer` (0: the embeddings),
+    /// with the batch's mask `[rows, width]`.
+    pub fn states_below(&self, batch: &TokenBatch, layer: usize) -> Result<(Tensor, Tensor)> {
         let shape = (batch.rows, batch.width);
         let ids = Tensor::from_slice(&batch.ids, shape, &self.device)?;
         let mask = Tensor::from_slice(&batch.mask, shape, &self.device)?;
-        let states = self.model.forward(&ids, &mask)?;
-        Ok(mean_pool(&states, &mask)?)
+        let states = self
+            .model
+            .layers(self.model.embed(&ids)?, &mask, 0..layer)?;
+        Ok((states, mask))
+    }
+
+    /// Mean-pooled sentence states `[rows, hidden]` of `states` that enter layer `layer`, as
+    /// [`CandleEncoder::states_below`] gives them. Differentiable.
+    pub fn pooled_from(&self, states: Tensor, mask: &Tensor, layer: usize) -> Result<Tensor> {
+        let states = self.model.layers(states, mask, layer..self.depth())?;
+        Ok(mean_pool(&states, mask)?)
     }
 }
 

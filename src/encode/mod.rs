@@ -102,6 +102,13 @@ impl Backend {
     /// Loads an encoder from `files`, whose BERT configuration is `config`.
     pub fn load(self, config: &bert::Config, files: &EncoderFiles) -> Result<Box<dyn Encoder>> {
         let weights = files.weights.as_path();
+        let candle = matches!(self, Backend::Candle | Backend::CandleInt8);
+        if !candle && config.model_type != bert::Architecture::Bert {
+            return Err(Error::BackendArchitecture {
+                backend: self.name(),
+                architecture: config.model_type,
+            });
+        }
         match self {
             Backend::Candle => Ok(Box::new(candle::CandleEncoder::load(
                 config,
