@@ -111,7 +111,7 @@ pub struct TrainArgs {
     /// Fine-tune only the top N transformer layers; the states entering them are computed once
     /// (how a 12-layer encoder trains on a few CPU cores).
     #[arg(long, value_name = "N")]
-    pub trainable_layers: Option<usize>,
+    pub trainable_layers: Option<std::num::NonZeroUsize>,
     /// Train only a head on the frozen encoder.
     #[arg(long)]
     pub frozen_only: bool,

@@ -27,6 +27,7 @@ use candle_core::{DType, Device, Module, Shape, Tensor, Var, D};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::time::Instant;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -42,7 +43,7 @@ pub struct FinetuneSettings {
     /// Stop starting new epochs once this many minutes have passed.
     pub max_minutes: f64,
     /// Train only the top this many transformer layers (all of them when `None`).
-    pub trainable_layers: Option<usize>,
+    pub trainable_layers: Option<NonZeroUsize>,
 }
 
 impl Default for FinetuneSettings {
@@ -175,7 +176,9 @@ impl LayerInputs {
             let rows: Vec<&Tokens> = batch.iter().map(|&i| &tokens[i]).collect();
             let (below, _) = frozen.states_below(&TokenBatch::pad(&rows), first)?;
             for (slot, &i) in batch.iter().enumerate() {
-                states[i] = Some(below.get(slot)?.narrow(0, 0, lengths[i])?.copy()?);
+                // A compact copy: a view would keep the whole batch's storage alive.
+                let row = below.get(slot)?.narrow(0, 0, lengths[i])?;
+                states[i] = Some(row.force_contiguous()?.detach());
             }
         }
         let rows = Rows::States(states.into_iter().flatten().collect());
@@ -242,7 +245,7 @@ pub fn finetune(
     let vars = VarMap::new();
     let (config, tokenizer) = (&base.config, &base.tokenizer);
     let depth = config.num_hidden_layers;
-    let first = depth - settings.trainable_layers.unwrap_or(depth).min(depth);
+    let first = depth.saturating_sub(settings.trainable_layers.map_or(depth, NonZeroUsize::get));
     let backend = PartlyTrainable {
         tensors: base.tensors.clone(),
         vars: vars.clone(),
