@@ -67,8 +67,17 @@ impl CandleEncoder {
     /// Mean-pooled sentence states `[rows, hidden]`, not normalised. Differentiable, so
     /// training uses it too.
     pub fn pooled(&self, batch: &TokenBatch) -> Result<Tensor> {
-        let (states, mask) = self.states_below(batch, 0)?;
-        self.pooled_from(states, &mask, 0)
+        let (ids, mask) = self.ids_and_mask(batch)?;
+        Ok(mean_pool(&self.model.forward(&ids, &mask)?, &mask)?)
+    }
+
+    /// The batch's token ids and mask as `[rows, width]` tensors.
+    fn ids_and_mask(&self, batch: &TokenBatch) -> Result<(Tensor, Tensor)> {
+        let shape = (batch.rows, batch.width);
+        Ok((
+            Tensor::from_slice(&batch.ids, shape, &self.device)?,
+            Tensor::from_slice(&batch.mask, shape, &self.device)?,
+        ))
     }
 
     /// The number of transformer layers.
@@ -79,9 +88,7 @@ impl CandleEncoder {
     /// The token states `[rows, width, hidden]` that enter layer `layer` (0: the embeddings),
     /// with the batch's mask `[rows, width]`.
     pub fn states_below(&self, batch: &TokenBatch, layer: usize) -> Result<(Tensor, Tensor)> {
-        let shape = (batch.rows, batch.width);
-        let ids = Tensor::from_slice(&batch.ids, shape, &self.device)?;
-        let mask = Tensor::from_slice(&batch.mask, shape, &self.device)?;
+        let (ids, mask) = self.ids_and_mask(batch)?;
         let states = self
             .model
             .layers(self.model.embed(&ids)?, &mask, 0..layer)?;
