@@ -155,8 +155,11 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
             .as_f64()
             .unwrap()
     ));
-    refit(&["--head-only", "--base", base.to_str().unwrap()]);
+    // with a teacher (here the shipped model), which the refit records
+    let teacher = base.to_str().unwrap();
+    refit(&["--head-only", "--base", teacher, "--teacher", teacher]);
     let head_refit = read_json("training.json")["head_refit"].clone();
+    assert_eq!(head_refit["teachers"], serde_json::json!([teacher]));
     let tried: Vec<f64> = head_refit["tried"]
         .as_array()
         .unwrap()

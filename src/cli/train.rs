@@ -10,7 +10,7 @@ use argmine::train::datasets::{self, cdcp, ibm, samples, webis, written};
 use argmine::train::finetune::FinetuneSettings;
 use argmine::train::graph::GraphTraining;
 use argmine::train::head::HeadTraining;
-use argmine::train::recipe::{self, GraphRefit, TrainOptions};
+use argmine::train::recipe::{self, GraphRefit, HeadRefitOptions, TrainOptions};
 use argmine::Choice;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -115,6 +115,11 @@ pub struct TrainArgs {
     /// Train only a head on the frozen encoder.
     #[arg(long)]
     pub frozen_only: bool,
+    /// Distil: a trained model directory whose probabilities the train rows are trained
+    /// towards, half and half with their gold labels (repeat it to average several teachers);
+    /// with `--head-only`, only the head learns from them.
+    #[arg(long = "teacher", value_name = "DIR", conflicts_with_all = ["graph_only", "thesis_only", "thresholds_only"])]
+    pub teachers: Vec<PathBuf>,
     #[arg(long, default_value_t = 17)]
     pub seed: u64,
     #[arg(long)]
@@ -170,16 +175,15 @@ pub fn run(args: TrainArgs) -> Result<i32> {
         ..Default::default()
     };
     if args.head_only {
-        let base = args.base.context("--base is required")?;
-        let refit = recipe::retrain_head(
-            &ModelDir::new(&args.out),
-            &args.data,
-            &base,
-            &head,
-            &graph,
-            &mut log,
-            &mut progress,
-        )?;
+        let options = HeadRefitOptions {
+            data: args.data,
+            base: args.base.context("--base is required")?,
+            teachers: args.teachers,
+            head,
+            graph,
+        };
+        let refit =
+            recipe::retrain_head(&ModelDir::new(&args.out), &options, &mut log, &mut progress)?;
         bar.finish_and_clear();
         eprintln!(
             "head refitted in {} (written weight {}, dev score {:.4}), then its graph scorers; \
@@ -222,6 +226,7 @@ pub fn run(args: TrainArgs) -> Result<i32> {
         },
         graph,
         frozen_only: args.frozen_only,
+        teachers: args.teachers,
     };
     let report = recipe::train_model(&options, &mut log, &mut progress)?;
     bar.finish_and_clear();

@@ -80,19 +80,22 @@ pub fn split_rows(data: &[PathBuf], split: Split) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn embed(model: &Classifier, rows: &[Row]) -> Result<TextEmbeddings> {
-    TextEmbeddings::of_rows(
-        rows,
-        &model.tokenizer,
-        model.encoder.as_ref(),
-        &mut |_, _| {},
-    )
+/// The classifier's probabilities for each row, calling `progress(done, total)` as it embeds
+/// their texts.
+pub fn predict_rows(
+    model: &Classifier,
+    rows: &[Row],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<Scores>> {
+    let embeddings =
+        TextEmbeddings::of_rows(rows, &model.tokenizer, model.encoder.as_ref(), progress)?;
+    model.head.predict(&embeddings.features(rows))
 }
 
 /// Sentence-label metrics per source, over all rows (`all`), and over each source's headlines
 /// alone (`<source> headlines`).
 pub fn classification(model: &Classifier, rows: &[Row]) -> Result<BTreeMap<String, Metrics>> {
-    let predictions = model.head.predict(&embed(model, rows)?.features(rows))?;
+    let predictions = predict_rows(model, rows, &mut |_, _| {})?;
     let mut by_source: BTreeMap<String, (Vec<Label>, Vec<Scores>)> = BTreeMap::new();
     for (r, p) in rows.iter().zip(&predictions) {
         let headlines = r
@@ -248,7 +251,13 @@ fn per_source<T>(
     mut score: impl FnMut(&Embedded, &[&Doc]) -> Result<Option<T>>,
 ) -> Result<BTreeMap<String, T>> {
     let classifier = &model.classifier;
-    let data = Embedded::new(rows, embed(classifier, rows)?, &classifier.head)?;
+    let embeddings = TextEmbeddings::of_rows(
+        rows,
+        &classifier.tokenizer,
+        classifier.encoder.as_ref(),
+        &mut |_, _| {},
+    )?;
+    let data = Embedded::new(rows, embeddings, &classifier.head)?;
     let docs = graph::documents(rows);
     let mut by_source: BTreeMap<&str, Vec<&Doc>> = BTreeMap::new();
     for d in &docs {

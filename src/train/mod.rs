@@ -2,6 +2,7 @@
 //!
 //! - [`datasets`]: the raw corpora converted to one row per labelled unit.
 //! - [`embed`]: a dataset's texts encoded once, and the head's input built from them.
+//! - [`distil`]: train rows labelled by teacher models, for training towards their probabilities.
 //! - [`optim`]: the seeded generator, losses, AdamW and the one early-stopping loop.
 //! - [`head`]: the context head and its temperature; the dev selection score.
 //! - [`finetune`]: the encoder fine-tuned with a linear probe.
@@ -13,6 +14,7 @@
 //! - [`metrics`]: precision, recall, F1, calibration and boundary scores.
 
 pub mod datasets;
+pub mod distil;
 pub mod embed;
 pub mod evaluate;
 pub mod finetune;

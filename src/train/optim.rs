@@ -3,6 +3,7 @@
 //! the head, the link scorer and fine-tuning all run.
 
 use super::datasets::Row;
+use super::distil::TEACHER_SHARE;
 use crate::error::Result;
 use candle_core::{Tensor, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
@@ -91,8 +92,8 @@ pub fn weighted_cross_entropy(
     total.neg()? / weights.sum_all()?.to_scalar::<f32>()? as f64
 }
 
-/// The weighted cross-entropy of `logits` for the rows `batch` of `rows`, each row weighted by
-/// its class weight times its own weight.
+/// The weighted cross-entropy of `logits` for the rows `batch` of `rows` against each row's
+/// [`target`], each row weighted by the class weight of its gold label times its own weight.
 pub fn batch_loss(
     logits: &Tensor,
     rows: &[Row],
@@ -100,19 +101,30 @@ pub fn batch_loss(
     class_weights: &[f32; 4],
 ) -> candle_core::Result<Tensor> {
     let device = logits.device();
-    let y: Vec<u32> = batch
-        .iter()
-        .map(|&i| rows[i].label.index() as u32)
-        .collect();
+    let targets: Vec<f32> = batch.iter().flat_map(|&i| target(&rows[i])).collect();
     let w: Vec<f32> = batch
         .iter()
         .map(|&i| class_weights[rows[i].label.index()] * rows[i].weight)
         .collect();
-    weighted_cross_entropy(
-        logits,
-        &Tensor::from_vec(y, batch.len(), device)?,
-        &Tensor::from_vec(w, batch.len(), device)?,
-    )
+    let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let targets = Tensor::from_vec(targets, (batch.len(), 4), device)?;
+    let w = Tensor::from_vec(w, batch.len(), device)?;
+    let picked = (logp * targets)?.sum(1)?;
+    let total = (picked * &w)?.sum_all()?;
+    total.neg()? / w.sum_all()?.to_scalar::<f32>()? as f64
+}
+
+/// What a row is trained towards: its gold label, one-hot; with a teacher's probabilities
+/// ([`super::distil`]), `1 − TEACHER_SHARE` of the gold label plus `TEACHER_SHARE` of them.
+pub fn target(row: &Row) -> [f32; 4] {
+    let mut t = [0.0; 4];
+    t[row.label.index()] = 1.0;
+    if let Some(teacher) = row.teacher {
+        for (t, p) in t.iter_mut().zip(teacher.0) {
+            *t = (1.0 - TEACHER_SHARE) * *t + TEACHER_SHARE * p;
+        }
+    }
+    t
 }
 
 /// Draws every variable of `vars` again from `rng`, in name order, so that training starts
@@ -239,6 +251,36 @@ fn snapshot(vars: &VarMap) -> candle_core::Result<HashMap<String, Tensor>> {
 mod tests {
     use super::*;
     use candle_core::{DType, Device};
+
+    #[test]
+    fn a_teacher_shares_the_target_and_the_loss_with_the_gold_label() {
+        let mut row: Row = serde_json::from_value(serde_json::json!({
+            "text": "x", "label": "claim", "source_label": "x", "doc_id": "d", "split": "train",
+            "source": "cdcp", "context": {"position": 0.0}
+        }))
+        .unwrap();
+        let logits = Tensor::new(&[[2f32, 0.0, 0.0, 0.0]], &candle_core::Device::Cpu).unwrap();
+        let log_z = (2f32.exp() + 3.0).ln();
+        let (logp_claim, logp_evidence) = (2.0 - log_z, -log_z);
+        let loss = |row: &Row| {
+            batch_loss(&logits, std::slice::from_ref(row), &[0], &[1.0; 4])
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        assert_eq!(target(&row), [1.0, 0.0, 0.0, 0.0]);
+        assert!((loss(&row) + logp_claim).abs() < 1e-6);
+
+        row.teacher = Some(crate::types::Scores([0.0, 1.0, 0.0, 0.0]));
+        let s = TEACHER_SHARE;
+        assert_eq!(target(&row), [1.0 - s, s, 0.0, 0.0]);
+        let want = -(1.0 - s) * logp_claim - s * logp_evidence;
+        assert!(
+            (loss(&row) - want).abs() < 1e-6,
+            "{} against {want}",
+            loss(&row)
+        );
+    }
 
     #[test]
     fn early_stopping_restores_the_best_epoch_and_stops_after_patience() {

@@ -13,6 +13,7 @@
 //! whole model is written through [`ModelDir`].
 
 use super::datasets::{self, Row, Split};
+use super::distil;
 use super::embed::TextEmbeddings;
 use super::finetune::{self, BaseEncoder, FinetuneSettings};
 use super::graph::{self, GraphTraining};
@@ -29,7 +30,7 @@ use crate::types::stable_hash;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Everything `argmine train` needs.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -46,6 +47,9 @@ pub struct TrainOptions {
     pub graph: GraphTraining,
     /// Skip the fine-tuning stage (train only a head on the frozen encoder).
     pub frozen_only: bool,
+    /// Model directories whose averaged probabilities the train rows are also trained towards
+    /// ([`distil`]); none: gold labels alone.
+    pub teachers: Vec<PathBuf>,
 }
 
 /// What training did, saved next to the model as `training.json`.
@@ -87,9 +91,12 @@ pub fn train_model(
     progress: &mut dyn FnMut(&str, usize, usize, f32),
 ) -> Result<TrainReport> {
     let started = std::time::Instant::now();
-    let (train, dev): (Vec<Row>, Vec<Row>) = training_rows(&options.data)?
-        .into_iter()
-        .partition(|r| r.split == Split::Train);
+    let mut rows = training_rows(&options.data)?;
+    distil::teach(&mut rows, &options.teachers, &mut |t, d, n| {
+        progress(t, d, n, 0.0)
+    })?;
+    let (train, dev): (Vec<Row>, Vec<Row>) =
+        rows.into_iter().partition(|r| r.split == Split::Train);
     let all: Vec<Row> = train.iter().chain(&dev).cloned().collect();
     log(&format!(
         "{} train rows, {} dev rows",
@@ -254,6 +261,7 @@ fn model_and_embedded_rows(
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HeadRefit {
     pub settings: HeadTraining,
+    pub teachers: Vec<PathBuf>,
     pub written_weight: f32,
     /// Every written weight tried, with its dev selection score.
     pub tried: Vec<(f32, f64)>,
@@ -263,21 +271,34 @@ pub struct HeadRefit {
     pub minutes: f64,
 }
 
+/// Everything a head refit ([`retrain_head`]) needs besides the model directory.
+#[derive(Debug, Clone)]
+pub struct HeadRefitOptions {
+    /// Dataset files; their train and dev splits are used.
+    pub data: Vec<PathBuf>,
+    /// The encoder the model was fine-tuned from, in whose space the thesis scorer measures
+    /// similarity.
+    pub base: PathBuf,
+    /// Models whose averaged probabilities the head also learns from ([`distil`]).
+    pub teachers: Vec<PathBuf>,
+    pub head: HeadTraining,
+    pub graph: GraphTraining,
+}
+
 /// Retrains the head of the model in `dir` on its encoder's embeddings of the train and dev
-/// splits of `data` ([`train_head`], which chooses the written articles' weight on dev), then
-/// its link and thesis scorers, whose features include the head's probabilities. `base` is the
-/// encoder the model was fine-tuned from, in whose space the thesis scorer measures similarity.
+/// splits of the data ([`train_head`], which chooses the written articles' weight on dev), then
+/// its link and thesis scorers, whose features include the head's probabilities.
 pub fn retrain_head(
     dir: &ModelDir,
-    data: &[PathBuf],
-    base: &Path,
-    head_settings: &HeadTraining,
-    graph_settings: &GraphTraining,
+    options: &HeadRefitOptions,
     log: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(&str, usize, usize, f32),
 ) -> Result<HeadRefit> {
     let started = std::time::Instant::now();
-    let (model, rows, emb) = model_and_embedded_rows(dir, data, progress)?;
+    let (model, mut rows, emb) = model_and_embedded_rows(dir, &options.data, progress)?;
+    distil::teach(&mut rows, &options.teachers, &mut |t, d, n| {
+        progress(t, d, n, 0.0)
+    })?;
     let (train, dev): (Vec<Row>, Vec<Row>) =
         rows.iter().cloned().partition(|r| r.split == Split::Train);
     let head = train_head(
@@ -286,11 +307,11 @@ pub fn retrain_head(
         &emb.features(&dev),
         &dev,
         model.meta.head.input,
-        head_settings,
+        &options.head,
         log,
     )?;
 
-    let base = BaseEncoder::load(&ModelDir::new(base), model.meta.max_tokens)?;
+    let base = BaseEncoder::load(&ModelDir::new(&options.base), model.meta.max_tokens)?;
     let base_emb = embed_rows(&base, &base.tensors, &rows, &mut |d, t| {
         progress("embed (base encoder)", d, t, 0.0)
     })?;
@@ -300,7 +321,7 @@ pub fn retrain_head(
         dir,
         &embedded,
         semantic,
-        graph_settings,
+        &options.graph,
         log,
         &mut |d, t, l| progress("graph", d, t, l),
     )?;
@@ -309,7 +330,8 @@ pub fn retrain_head(
     let mut report: serde_json::Value = dir.read_report(Report::Training)?;
     let kept = report["kept"].as_str().unwrap_or("fine-tuned").to_string();
     let refit = HeadRefit {
-        settings: head_settings.clone(),
+        settings: options.head.clone(),
+        teachers: options.teachers.clone(),
         written_weight: head.written_weight,
         tried: head.tried.clone(),
         dev_score: head.dev_score,

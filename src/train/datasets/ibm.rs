@@ -227,6 +227,7 @@ pub fn convert(root: &Path, segmenter: &SrxSegmenter) -> Result<Vec<Row>> {
                 links: links(i),
                 thesis: false,
                 thesis_alt: false,
+                teacher: None,
             });
         }
     }

@@ -4,7 +4,7 @@
 use crate::choice::{choice_traits, Choice};
 use crate::classify::relative_position;
 use crate::error::{Error, Result};
-use crate::types::{stable_hash, Label, Relation};
+use crate::types::{stable_hash, Label, Relation, Scores};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
@@ -81,6 +81,10 @@ pub struct Row {
     /// Whether the unit is a second acceptable thesis (annotated editorials only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub thesis_alt: bool,
+    /// A teacher model's probabilities for this unit, mixed into its training target when
+    /// distilling ([`crate::train::distil`]); never stored in the dataset files.
+    #[serde(skip)]
+    pub teacher: Option<Scores>,
 }
 
 /// A gold argumentative link from a row to another unit of its document.
@@ -163,6 +167,7 @@ pub(super) fn with_context(
             links: u.links,
             thesis: u.thesis,
             thesis_alt: u.thesis_alt,
+            teacher: None,
         })
         .collect()
 }

@@ -111,6 +111,7 @@ pub fn convert(articles: &[WrittenArticle]) -> Vec<Row> {
                 links: Vec::new(),
                 thesis: false,
                 thesis_alt: false,
+                teacher: None,
             });
         }
         rows.extend(with_context(
