@@ -80,6 +80,15 @@ pub fn split_rows(data: &[PathBuf], split: Split) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// The texts of `rows` embedded by the classifier's encoder, calling `progress(done, total)`.
+fn embed(
+    model: &Classifier,
+    rows: &[Row],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<TextEmbeddings> {
+    TextEmbeddings::of_rows(rows, &model.tokenizer, model.encoder.as_ref(), progress)
+}
+
 /// The classifier's probabilities for each row, calling `progress(done, total)` as it embeds
 /// their texts.
 pub fn predict_rows(
@@ -87,9 +96,9 @@ pub fn predict_rows(
     rows: &[Row],
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<Scores>> {
-    let embeddings =
-        TextEmbeddings::of_rows(rows, &model.tokenizer, model.encoder.as_ref(), progress)?;
-    model.head.predict(&embeddings.features(rows))
+    model
+        .head
+        .predict(&embed(model, rows, progress)?.features(rows))
 }
 
 /// Sentence-label metrics per source, over all rows (`all`), and over each source's headlines
@@ -251,13 +260,11 @@ fn per_source<T>(
     mut score: impl FnMut(&Embedded, &[&Doc]) -> Result<Option<T>>,
 ) -> Result<BTreeMap<String, T>> {
     let classifier = &model.classifier;
-    let embeddings = TextEmbeddings::of_rows(
+    let data = Embedded::new(
         rows,
-        &classifier.tokenizer,
-        classifier.encoder.as_ref(),
-        &mut |_, _| {},
+        embed(classifier, rows, &mut |_, _| {})?,
+        &classifier.head,
     )?;
-    let data = Embedded::new(rows, embeddings, &classifier.head)?;
     let docs = graph::documents(rows);
     let mut by_source: BTreeMap<&str, Vec<&Doc>> = BTreeMap::new();
     for d in &docs {

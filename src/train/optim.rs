@@ -87,8 +87,12 @@ pub fn weighted_cross_entropy(
     weights: &Tensor,
 ) -> candle_core::Result<Tensor> {
     let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
-    let picked = logp.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
-    let total = (picked * weights)?.sum_all()?;
+    weighted_mean_loss(&logp.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?, weights)
+}
+
+/// `−Σ w_i · ll_i / Σ w_i` of per-row log-likelihoods `ll`.
+fn weighted_mean_loss(log_likelihoods: &Tensor, weights: &Tensor) -> candle_core::Result<Tensor> {
+    let total = (log_likelihoods * weights)?.sum_all()?;
     total.neg()? / weights.sum_all()?.to_scalar::<f32>()? as f64
 }
 
@@ -109,9 +113,7 @@ pub fn batch_loss(
     let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
     let targets = Tensor::from_vec(targets, (batch.len(), 4), device)?;
     let w = Tensor::from_vec(w, batch.len(), device)?;
-    let picked = (logp * targets)?.sum(1)?;
-    let total = (picked * &w)?.sum_all()?;
-    total.neg()? / w.sum_all()?.to_scalar::<f32>()? as f64
+    weighted_mean_loss(&(logp * targets)?.sum(1)?, &w)
 }
 
 /// What a row is trained towards: its gold label, one-hot; with a teacher's probabilities
