@@ -16,7 +16,8 @@
 //!   Their similarities in the base encoder's space go through a [`SemanticMap`] fitted first
 //!   ([`fit_semantic_map`]) from the model's embeddings of the training texts to the base
 //!   encoder's. A conditional logit is fitted by gradient descent on the train documents
-//!   whose gold thesis is a candidate, once for each pair of a weight of the documents that are
+//!   where an acceptable thesis (the gold one or its annotated alternative) is a candidate,
+//!   maximising the probability of choosing either, as accuracy counts them; once for each pair of a weight of the documents that are
 //!   not real news ([`GraphTraining::thesis_written_weights`]) and an L2 penalty
 //!   ([`GraphTraining::thesis_l2`]); the fit with the best real-news dev accuracy is kept. The
 //!   thesis scorer can also be refitted alone on a trained link scorer ([`fit_thesis_scorer`]),
@@ -473,8 +474,6 @@ pub fn choose_thresholds(
 struct ThesisProblem {
     /// Each candidate's features.
     features: Vec<Vec<f32>>,
-    /// The candidate that is the gold thesis, if the gold thesis is a candidate.
-    gold: Option<usize>,
     /// The candidates that are acceptable theses (the gold thesis and its alternative).
     acceptable: Vec<usize>,
 }
@@ -487,9 +486,9 @@ fn thesis_problem(
     data: &Embedded,
     doc: &Doc,
 ) -> Result<Option<ThesisProblem>> {
-    let Some(gold) = gold_thesis(data.rows, doc) else {
+    if gold_thesis(data.rows, doc).is_none() {
         return Ok(None);
-    };
+    }
     let accepted = acceptable_theses(data.rows, doc);
     let nodes: Vec<usize> = doc
         .rows
@@ -501,7 +500,6 @@ fn thesis_problem(
     let step = scorer.thesis_step(&units, doc.shape(), data.title(doc).as_ref(), semantic)?;
     let candidate_row = |k: usize| nodes[step.candidates[k]];
     Ok(Some(ThesisProblem {
-        gold: (0..step.candidates.len()).find(|&k| candidate_row(k) == gold),
         acceptable: (0..step.candidates.len())
             .filter(|&k| accepted.contains(&candidate_row(k)))
             .collect(),
@@ -509,11 +507,11 @@ fn thesis_problem(
     }))
 }
 
-/// A training document of the thesis scorer: its candidates' features, the gold candidate,
-/// and whether it is real news.
+/// A training document of the thesis scorer: its candidates' features, the acceptable
+/// candidates (never empty), and whether it is real news.
 struct ThesisExample {
     features: Vec<Vec<f32>>,
-    gold: usize,
+    acceptable: Vec<usize>,
     real: bool,
 }
 
@@ -528,9 +526,10 @@ impl ThesisExample {
     }
 }
 
-/// Fits the conditional logit: minimises the weighted mean of `−log softmax(w·f)[gold]` over
-/// the examples (weighted by [`ThesisExample::weight`]) plus `l2·|w|²/2`, over the scalar
-/// features only or, with an embedding L2 scale, over the embedding too with its weights'
+/// Fits the conditional logit: minimises the mean of `−log Σ_{k acceptable} softmax(w·f)[k]`
+/// over the examples, weighted by [`ThesisExample::weight`], plus `l2·|w|²/2`. With one
+/// acceptable candidate that is the usual conditional logit; with two, the fit does not push
+/// either above the other, as accuracy does not. It runs over the scalar features only or, with an embedding L2 scale, over the embedding too with its weights'
 /// penalty multiplied by the scale.
 fn fit_thesis(
     examples: &[ThesisExample],
@@ -574,8 +573,15 @@ fn fit_thesis(
             let max = scores.iter().cloned().fold(f64::MIN, f64::max);
             let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
             let z: f64 = exp.iter().sum();
+            let z_acceptable: f64 = e.acceptable.iter().map(|&k| exp[k]).sum();
             for (k, f) in e.features.iter().enumerate() {
-                let p = exp[k] / z - f64::from(u8::from(k == e.gold));
+                // d/d score_k: p_k − p_k / P(acceptable) when k is acceptable, p_k otherwise
+                let target = if e.acceptable.contains(&k) {
+                    exp[k] / z_acceptable
+                } else {
+                    0.0
+                };
+                let p = exp[k] / z - target;
                 for (g, x) in grad.iter_mut().zip(f) {
                     *g += weight * p * *x as f64 / total;
                 }
@@ -808,15 +814,16 @@ pub fn fit_thesis_scorer(
     for d in &train {
         if let Some(ThesisProblem {
             features,
-            gold: Some(gold),
-            ..
+            acceptable,
         }) = thesis_problem(links, semantic, data, d)?
         {
-            examples.push(ThesisExample {
-                features,
-                gold,
-                real: is_real(d),
-            });
+            if !acceptable.is_empty() {
+                examples.push(ThesisExample {
+                    features,
+                    acceptable,
+                    real: is_real(d),
+                });
+            }
         }
     }
     let real: Vec<&Doc> = dev.iter().copied().filter(|d| is_real(d)).collect();
@@ -878,4 +885,38 @@ pub fn fit_thesis_scorer(
         minutes: started.elapsed().as_secs_f64() / 60.0,
     };
     Ok((scorer, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three candidates: the first two differ only in feature 1, the third lacks feature 0.
+    fn example(acceptable: Vec<usize>) -> ThesisExample {
+        let candidate = |f0: f32, f1: f32| {
+            let mut f = vec![0f32; THESIS_FEATURES];
+            f[0] = f0;
+            f[1] = f1;
+            f
+        };
+        ThesisExample {
+            features: vec![
+                candidate(1.0, 1.0),
+                candidate(1.0, -1.0),
+                candidate(0.0, 0.0),
+            ],
+            acceptable,
+            real: true,
+        }
+    }
+
+    #[test]
+    fn a_thesis_and_its_alternative_are_not_pushed_apart() {
+        let both = fit_thesis(&[example(vec![0, 1])], 1.0, 0.01, None);
+        assert!(both[0] > 1.0, "acceptable candidates rise: {both:?}");
+        assert!(both[1].abs() < 1e-6, "neither is preferred: {both:?}");
+        // with the first alone acceptable, what sets it apart from the second is learnt
+        let first = fit_thesis(&[example(vec![0])], 1.0, 0.01, None);
+        assert!(first[1] > 1.0, "{first:?}");
+    }
 }
