@@ -17,8 +17,9 @@
 //!   ([`fit_semantic_map`]) from the model's embeddings of the training texts to the base
 //!   encoder's. A conditional logit is fitted by gradient descent on the train documents
 //!   where an acceptable thesis (the gold one or its annotated alternative) is a candidate,
-//!   maximising the probability of choosing either, as accuracy counts them; once for each pair of a weight of the documents that are
-//!   not real news ([`GraphTraining::thesis_written_weights`]) and an L2 penalty
+//!   maximising the probability of choosing either, as accuracy counts them; once for each
+//!   pair of a weight of the documents that are not real news
+//!   ([`GraphTraining::thesis_written_weights`]) and an L2 penalty
 //!   ([`GraphTraining::thesis_l2`]); the fit with the best real-news dev accuracy is kept. The
 //!   thesis scorer can also be refitted alone on a trained link scorer ([`fit_thesis_scorer`]),
 //!   which leaves the links untouched.
@@ -529,8 +530,9 @@ impl ThesisExample {
 /// Fits the conditional logit: minimises the mean of `−log Σ_{k acceptable} softmax(w·f)[k]`
 /// over the examples, weighted by [`ThesisExample::weight`], plus `l2·|w|²/2`. With one
 /// acceptable candidate that is the usual conditional logit; with two, the fit does not push
-/// either above the other, as accuracy does not. It runs over the scalar features only or, with an embedding L2 scale, over the embedding too with its weights'
-/// penalty multiplied by the scale.
+/// either above the other, as accuracy does not. It runs over the scalar features only or,
+/// with an embedding L2 scale, over the embedding too with its weights' penalty multiplied by
+/// the scale.
 fn fit_thesis(
     examples: &[ThesisExample],
     written_weight: f32,
@@ -812,18 +814,17 @@ pub fn fit_thesis_scorer(
     let is_real = |d: &Doc| selection_group(&d.source) == Some("real-news");
     let mut examples = Vec::new();
     for d in &train {
+        let problem = thesis_problem(links, semantic, data, d)?;
         if let Some(ThesisProblem {
             features,
             acceptable,
-        }) = thesis_problem(links, semantic, data, d)?
+        }) = problem.filter(|p| !p.acceptable.is_empty())
         {
-            if !acceptable.is_empty() {
-                examples.push(ThesisExample {
-                    features,
-                    acceptable,
-                    real: is_real(d),
-                });
-            }
+            examples.push(ThesisExample {
+                features,
+                acceptable,
+                real: is_real(d),
+            });
         }
     }
     let real: Vec<&Doc> = dev.iter().copied().filter(|d| is_real(d)).collect();
