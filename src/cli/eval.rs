@@ -92,6 +92,10 @@ fn links(args: &EvalArgs) -> Result<()> {
         for (what, m) in [
             ("gold units and thesis", &r.metrics),
             ("mined end to end", &r.end_to_end),
+            (
+                "baseline: nearest claim before, gold units and thesis",
+                &r.nearest_claim_baseline,
+            ),
         ] {
             println!(
                 "{source}: links ({what}) precision {:.4}, recall {:.4}, F1 {:.4} ({} gold, {} predicted, {} correct; {} documents)",

@@ -134,6 +134,8 @@ pub struct SourceLinks {
     pub metrics: LinkMetrics,
     /// Of the graphs that mining builds from each document's text ([`mined_links`]).
     pub end_to_end: LinkMetrics,
+    /// Of [`graph::nearest_claim_links`], on the same nodes and root as `metrics`.
+    pub nearest_claim_baseline: LinkMetrics,
     /// Documents of the source in the split.
     #[serde(skip)]
     pub documents: usize,
@@ -167,6 +169,7 @@ pub fn links(pipeline: &Pipeline, rows: &[Row]) -> Result<BTreeMap<String, Sourc
         Ok(Some(SourceLinks {
             metrics: m,
             end_to_end,
+            nearest_claim_baseline: graph::nearest_claim_links(data, docs),
             documents: docs.len(),
         }))
     })

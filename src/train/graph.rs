@@ -378,6 +378,57 @@ pub fn evaluate_links(
     Ok(metrics)
 }
 
+/// Link metrics of the nearest-claim baseline ([`nearest_claim_baseline`]) on the same nodes
+/// and root as [`evaluate_links`], with the classifier's labels: a learned link scorer has to
+/// beat it to be worth its weights.
+pub fn nearest_claim_links(data: &Embedded, docs: &[&Doc]) -> LinkMetrics {
+    let mut metrics = LinkMetrics::default();
+    for doc in docs {
+        let nodes = gold_nodes(data.rows, doc);
+        let thesis = gold_thesis(data.rows, doc).and_then(|t| nodes.iter().position(|&i| i == t));
+        let claims: Vec<bool> = nodes
+            .iter()
+            .map(|&i| {
+                matches!(
+                    data.scores[i].best().0,
+                    Label::Claim | Label::Recommendation
+                )
+            })
+            .collect();
+        let predicted: HashSet<(usize, usize)> = nearest_claim_baseline(&claims, thesis)
+            .into_iter()
+            .map(|(a, b)| (nodes[a], nodes[b]))
+            .collect();
+        let gold = gold_links(data.rows, &nodes);
+        metrics.add(
+            gold.len(),
+            predicted.len(),
+            predicted.intersection(&gold).count(),
+        );
+    }
+    metrics
+}
+
+/// Links `(source, target)` among units in order, given which are claims or recommendations:
+/// every unit but the thesis links to the nearest claim before it or, with none before it, to
+/// the thesis (without a thesis, to nothing). Evidence mostly backs the claim just before it,
+/// and claims the thesis.
+fn nearest_claim_baseline(claims: &[bool], thesis: Option<usize>) -> Vec<(usize, usize)> {
+    let mut last_claim = None;
+    let mut links = Vec::new();
+    for (a, &claim) in claims.iter().enumerate() {
+        if Some(a) != thesis {
+            if let Some(target) = last_claim.or(thesis) {
+                links.push((a, target));
+            }
+        }
+        if claim {
+            last_claim = Some(a);
+        }
+    }
+    links
+}
+
 /// The link F1 that training selects on: the mean over the head's selection groups (real news,
 /// comments; [`selection_group`]) of each group's mean F1 over its sources; without either
 /// group, the mean over every source.
@@ -909,6 +960,21 @@ mod tests {
             acceptable,
             real: true,
         }
+    }
+
+    #[test]
+    fn the_baseline_links_each_unit_to_the_claim_before_it_else_the_thesis() {
+        // evidence, claim, evidence, thesis (a claim), evidence
+        let claims = [false, true, false, true, false];
+        assert_eq!(
+            nearest_claim_baseline(&claims, Some(3)),
+            vec![(0, 3), (1, 3), (2, 1), (4, 3)]
+        );
+        // without a thesis, what comes before the first claim stays unattached
+        assert_eq!(
+            nearest_claim_baseline(&claims, None),
+            vec![(2, 1), (3, 1), (4, 3)]
+        );
     }
 
     #[test]
