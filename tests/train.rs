@@ -94,7 +94,9 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     assert!(gold > 0);
     assert!(links["correct"].as_u64().unwrap() <= gold);
     assert_eq!(links["end_to_end"]["gold"], gold, "the same gold links");
-    assert_eq!(links["nearest_claim_baseline"]["gold"], gold);
+    for baseline in ["nearest_claim_baseline", "nearest_claim_gold_labels"] {
+        assert_eq!(links[baseline]["gold"], gold, "{baseline}");
+    }
     let thesis = graph_eval("thesis");
     assert_eq!(thesis["documents"], 2);
     assert!((0.0..=1.0).contains(&thesis["accuracy"].as_f64().unwrap()));

@@ -96,6 +96,10 @@ fn links(args: &EvalArgs) -> Result<()> {
                 "baseline: nearest claim before, gold units and thesis",
                 &r.nearest_claim_baseline,
             ),
+            (
+                "the same baseline with the gold labels",
+                &r.nearest_claim_gold_labels,
+            ),
         ] {
             println!(
                 "{source}: links ({what}) precision {:.4}, recall {:.4}, F1 {:.4} ({} gold, {} predicted, {} correct; {} documents)",

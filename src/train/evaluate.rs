@@ -134,8 +134,11 @@ pub struct SourceLinks {
     pub metrics: LinkMetrics,
     /// Of the graphs that mining builds from each document's text ([`mined_links`]).
     pub end_to_end: LinkMetrics,
-    /// Of [`graph::nearest_claim_links`], on the same nodes and root as `metrics`.
+    /// Of [`graph::nearest_claim_links`] on the same nodes and root as `metrics`, with the
+    /// model's labels, and with the gold labels (what the rule reaches with a perfect
+    /// classifier).
     pub nearest_claim_baseline: LinkMetrics,
+    pub nearest_claim_gold_labels: LinkMetrics,
     /// Documents of the source in the split.
     #[serde(skip)]
     pub documents: usize,
@@ -169,7 +172,12 @@ pub fn links(pipeline: &Pipeline, rows: &[Row]) -> Result<BTreeMap<String, Sourc
         Ok(Some(SourceLinks {
             metrics: m,
             end_to_end,
-            nearest_claim_baseline: graph::nearest_claim_links(data, docs),
+            nearest_claim_baseline: graph::nearest_claim_links(data, docs, |i| {
+                data.scores[i].best().0
+            }),
+            nearest_claim_gold_labels: graph::nearest_claim_links(data, docs, |i| {
+                data.rows[i].label
+            }),
             documents: docs.len(),
         }))
     })

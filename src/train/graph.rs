@@ -379,21 +379,20 @@ pub fn evaluate_links(
 }
 
 /// Link metrics of the nearest-claim baseline ([`nearest_claim_baseline`]) on the same nodes
-/// and root as [`evaluate_links`], with the classifier's labels: a learned link scorer has to
-/// beat it to be worth its weights.
-pub fn nearest_claim_links(data: &Embedded, docs: &[&Doc]) -> LinkMetrics {
+/// and root as [`evaluate_links`], the units' labels read by `label` (the classifier's or the
+/// gold): a learned link scorer has to beat it to be worth its weights.
+pub fn nearest_claim_links(
+    data: &Embedded,
+    docs: &[&Doc],
+    label: impl Fn(usize) -> Label,
+) -> LinkMetrics {
     let mut metrics = LinkMetrics::default();
     for doc in docs {
         let nodes = gold_nodes(data.rows, doc);
         let thesis = gold_thesis(data.rows, doc).and_then(|t| nodes.iter().position(|&i| i == t));
         let claims: Vec<bool> = nodes
             .iter()
-            .map(|&i| {
-                matches!(
-                    data.scores[i].best().0,
-                    Label::Claim | Label::Recommendation
-                )
-            })
+            .map(|&i| matches!(label(i), Label::Claim | Label::Recommendation))
             .collect();
         let predicted: HashSet<(usize, usize)> = nearest_claim_baseline(&claims, thesis)
             .into_iter()
