@@ -18,7 +18,7 @@ use crate::segment::{Segmenter, Span, SrxSegmenter};
 use crate::types::{
     Article, ErrorKind, Failure, Label, MinedArticle, Record, Scores, Sentence, Title,
 };
-use ndarray::{s, Array2};
+use ndarray::{s, Array2, Axis};
 use rayon::prelude::*;
 
 /// Settings of a run; every field has a default that suits both 2 and 64 cores.
@@ -271,8 +271,11 @@ impl Pipeline {
             boilerplate,
         } = p.segmented;
         let n = spans.len();
+        // The head reads the article body as it read its training articles: page furniture
+        // is neither a neighbour nor counted in positions.
+        let body: Vec<usize> = (0..n).filter(|&i| !boilerplate[i]).collect();
         let features = article_features(
-            embeddings.slice(s![..n, ..]),
+            embeddings.select(Axis(0), &body).view(),
             article.title.as_ref().map(|_| embeddings.row(n)),
         );
         let scores = self
@@ -281,6 +284,7 @@ impl Pipeline {
             .head
             .predict(&features)
             .map_err(|err| Failure::new(&article.id, ErrorKind::Inference, error_chain(&err)))?;
+        let mut body_scores = scores.iter();
         let sentences: Vec<Sentence> = spans
             .iter()
             .enumerate()
@@ -288,7 +292,7 @@ impl Pipeline {
                 let scores = if boilerplate[index] {
                     Scores::certain(Label::Other)
                 } else {
-                    scores[index]
+                    *body_scores.next().expect("one score per body sentence")
                 };
                 let (label, confidence) = scores.best();
                 Sentence {
@@ -305,12 +309,13 @@ impl Pipeline {
             })
             .collect();
         let title = article.title.clone().map(|text| {
-            let (label, confidence) = scores[n].best();
+            let scores = scores[body.len()];
+            let (label, confidence) = scores.best();
             Title {
                 text,
                 label,
                 confidence,
-                scores: scores[n],
+                scores,
             }
         });
         Ok(Classified {

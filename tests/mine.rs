@@ -101,6 +101,47 @@ fn seed_oped_keeps_every_sentence_and_flags_related_publications() {
     }
 }
 
+/// Page furniture after the body (the seed op-ed's "Related Publications" list) once counted
+/// in the positions and neighbours that the head reads, so the same body was labelled
+/// differently on a page with a longer list: the last body sentence's next neighbour was the
+/// list's heading.
+#[test]
+fn page_furniture_does_not_change_how_the_head_reads_the_body() {
+    let seed = repo("datasets/samples/north-korea-oped.txt");
+    let full = std::fs::read_to_string(&seed).unwrap();
+    let cut = full
+        .find("Related Publications")
+        .expect("the seed has the heading");
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("north-korea-oped.txt");
+    std::fs::write(&body, &full[..cut]).unwrap();
+    let (code, with_list, stderr) = mine(&[&seed]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, without, stderr) = mine(&[&body]);
+    assert_eq!(code, 0, "{stderr}");
+    let scores = |s: &Value| -> Vec<f64> {
+        s["scores"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let (a, b) = (&with_list[0], &without[0]);
+    assert_eq!(scores(&a["title"]), scores(&b["title"]));
+    let body_sentences = b["sentences"].as_array().unwrap();
+    assert!(a["sentences"].as_array().unwrap().len() > body_sentences.len());
+    for (x, y) in a["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(body_sentences)
+    {
+        assert_eq!(x["text"], y["text"]);
+        assert_eq!(scores(x), scores(y), "{}", x["text"]);
+    }
+}
+
 #[test]
 fn bad_records_are_reported_and_good_ones_still_come_out() {
     let data = repo("tests/data");
