@@ -53,6 +53,12 @@ impl Label {
     pub fn is_argumentative(self) -> bool {
         self != Label::Other
     }
+
+    /// Whether sentences of this class state a position that others back: claims and
+    /// recommendations, the thesis candidates and what evidence supports.
+    pub fn takes_support(self) -> bool {
+        matches!(self, Label::Claim | Label::Recommendation)
+    }
 }
 
 impl fmt::Display for Label {

@@ -94,8 +94,14 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
     assert!(gold > 0);
     assert!(links["correct"].as_u64().unwrap() <= gold);
     assert_eq!(links["end_to_end"]["gold"], gold, "the same gold links");
-    for baseline in ["nearest_claim_baseline", "nearest_claim_gold_labels"] {
-        assert_eq!(links[baseline]["gold"], gold, "{baseline}");
+    for baseline in ["nearest_claim_model_labels", "nearest_claim_gold_labels"] {
+        let b = &links[baseline];
+        assert_eq!(b["gold"], gold, "{baseline}");
+        assert!(b["predicted"].as_u64().unwrap() > 0, "{baseline}");
+        assert!(
+            b["correct"].as_u64() <= b["predicted"].as_u64(),
+            "{baseline}"
+        );
     }
     let thesis = graph_eval("thesis");
     assert_eq!(thesis["documents"], 2);

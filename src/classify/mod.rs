@@ -19,8 +19,8 @@
 //! calibrated. Each sentence is encoded once; the context costs only the head's extra inputs.
 //! The title is classified by the same head, with `is_title` set and the first sentence as
 //! its next neighbour. The pipeline gives the head the article body only: sentences flagged as
-//! page furniture are neither neighbours nor counted in positions, as in the training
-//! articles, which have none.
+//! page furniture are neither neighbours (the title's included) nor counted in positions, as in
+//! the training articles, which have none.
 
 use crate::error::Result;
 use crate::mlp::Mlp;

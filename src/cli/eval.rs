@@ -94,10 +94,10 @@ fn links(args: &EvalArgs) -> Result<()> {
             ("mined end to end", &r.end_to_end),
             (
                 "baseline: nearest claim before, gold units and thesis",
-                &r.nearest_claim_baseline,
+                &r.nearest_claim_model_labels,
             ),
             (
-                "the same baseline with the gold labels",
+                "the same baseline with the gold labels, for every model",
                 &r.nearest_claim_gold_labels,
             ),
         ] {

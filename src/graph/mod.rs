@@ -34,7 +34,7 @@ pub mod semantic;
 use crate::classify::Domain;
 use crate::error::Result;
 use crate::mlp::Mlp;
-use crate::types::{ArgumentGraph, Edge, Label, Relation, Scores, Sentence};
+use crate::types::{ArgumentGraph, Edge, Relation, Scores, Sentence};
 use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use decode::{arborescence, ScoredEdge};
@@ -287,12 +287,7 @@ fn thesis_candidates<'a>(
         support_in[b] += 1.0 - p[0];
     }
     let chosen: Vec<usize> = (0..m)
-        .filter(|&a| {
-            matches!(
-                units[a].scores.best().0,
-                Label::Claim | Label::Recommendation
-            )
-        })
+        .filter(|&a| units[a].scores.best().0.takes_support())
         .collect();
     if chosen.is_empty() {
         return Vec::new();

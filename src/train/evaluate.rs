@@ -135,9 +135,10 @@ pub struct SourceLinks {
     /// Of the graphs that mining builds from each document's text ([`mined_links`]).
     pub end_to_end: LinkMetrics,
     /// Of [`graph::nearest_claim_links`] on the same nodes and root as `metrics`, with the
-    /// model's labels, and with the gold labels (what the rule reaches with a perfect
-    /// classifier).
-    pub nearest_claim_baseline: LinkMetrics,
+    /// model's labels.
+    pub nearest_claim_model_labels: LinkMetrics,
+    /// The same with the gold labels: what the rule reaches with a perfect classifier (the
+    /// same for every model).
     pub nearest_claim_gold_labels: LinkMetrics,
     /// Documents of the source in the split.
     #[serde(skip)]
@@ -172,7 +173,7 @@ pub fn links(pipeline: &Pipeline, rows: &[Row]) -> Result<BTreeMap<String, Sourc
         Ok(Some(SourceLinks {
             metrics: m,
             end_to_end,
-            nearest_claim_baseline: graph::nearest_claim_links(data, docs, |i| {
+            nearest_claim_model_labels: graph::nearest_claim_links(data, docs, |i| {
                 data.scores[i].best().0
             }),
             nearest_claim_gold_labels: graph::nearest_claim_links(data, docs, |i| {

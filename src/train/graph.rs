@@ -390,10 +390,7 @@ pub fn nearest_claim_links(
     for doc in docs {
         let nodes = gold_nodes(data.rows, doc);
         let thesis = gold_thesis(data.rows, doc).and_then(|t| nodes.iter().position(|&i| i == t));
-        let claims: Vec<bool> = nodes
-            .iter()
-            .map(|&i| matches!(label(i), Label::Claim | Label::Recommendation))
-            .collect();
+        let claims: Vec<bool> = nodes.iter().map(|&i| label(i).takes_support()).collect();
         let predicted: HashSet<(usize, usize)> = nearest_claim_baseline(&claims, thesis)
             .into_iter()
             .map(|(a, b)| (nodes[a], nodes[b]))
@@ -409,9 +406,9 @@ pub fn nearest_claim_links(
 }
 
 /// Links `(source, target)` among units in order, given which are claims or recommendations:
-/// every unit but the thesis links to the nearest claim before it or, with none before it, to
-/// the thesis (without a thesis, to nothing). Evidence mostly backs the claim just before it,
-/// and claims the thesis.
+/// every unit but the thesis links to the nearest claim or recommendation before it or, with
+/// none before it, to the thesis (without a thesis, to nothing). Evidence mostly backs the
+/// claim just before it, and an argument mostly runs on from the point before it.
 fn nearest_claim_baseline(claims: &[bool], thesis: Option<usize>) -> Vec<(usize, usize)> {
     let mut last_claim = None;
     let mut links = Vec::new();
