@@ -1,4 +1,4 @@
-//! Stage 3: flag page furniture — "Related Publications" lists, share/subscribe/cookie lines,
+//! Stage 2 (with segmentation): flag page furniture — "Related Publications" lists, share/subscribe/cookie lines,
 //! bylines, captions and credits — so it is labelled `other` and kept out of the graph.
 //!
 //! Two kinds of rule, both on whole sentences:
