@@ -99,7 +99,7 @@ fn train_writes_a_loadable_f16_model_and_eval_scores_it() {
         assert_eq!(b["gold"], gold, "{baseline}");
         assert!(b["predicted"].as_u64().unwrap() > 0, "{baseline}");
         assert!(
-            b["correct"].as_u64() <= b["predicted"].as_u64(),
+            b["correct"].as_u64().unwrap() <= b["predicted"].as_u64().unwrap(),
             "{baseline}"
         );
     }

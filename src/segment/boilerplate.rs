@@ -1,5 +1,6 @@
-//! Stage 2 (with segmentation): flag page furniture — "Related Publications" lists, share/subscribe/cookie lines,
-//! bylines, captions and credits — so it is labelled `other` and kept out of the graph.
+//! Stage 2 (with segmentation): flag page furniture — "Related Publications" lists,
+//! share/subscribe/cookie lines, bylines, captions and credits — so it is labelled `other` and
+//! kept out of the graph.
 //!
 //! Two kinds of rule, both on whole sentences:
 //! - a *block heading* ("Related Publications", "Read more", "More from Opinion", …) standing
