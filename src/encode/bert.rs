@@ -477,7 +477,20 @@ impl Bert {
 
     /// Runs the transformer layers `range` over the states `x` (`[batch, width, hidden]`, the
     /// output of [`Bert::embed`] or of the layers below `range.start`).
-    pub fn layers(&self, mut x: Tensor, mask: &Tensor, range: Range<usize>) -> Result<Tensor> {
+    pub fn layers(&self, x: Tensor, mask: &Tensor, range: Range<usize>) -> Result<Tensor> {
+        self.layers_with_dropout(x, mask, range, &mut Ok)
+    }
+
+    /// [`Bert::layers`] for training: `dropout` is applied where BERT applies its attention and
+    /// hidden dropout: to the attention probabilities where candle's ops compute them (always in
+    /// [`Mode::Differentiable`]) and to each sub-layer's output before its residual add.
+    pub fn layers_with_dropout(
+        &self,
+        mut x: Tensor,
+        mask: &Tensor,
+        range: Range<usize>,
+        dropout: &mut dyn FnMut(Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
         let (batch, width) = mask.dims2()?;
         // Additive attention bias: 0 on real tokens, -10⁴ on padding, [batch, 1, 1, width].
         let padding = || (mask.to_dtype(DType::F32)? - 1.0)? * 1e4;
@@ -495,12 +508,18 @@ impl Bert {
             (None, Mode::Differentiable) => Mask::Bias(padding()?.reshape((batch, 1, 1, width))?),
         };
         for layer in &self.layers[range] {
-            x = self.layer(layer, &x, &mask)?;
+            x = self.layer(layer, &x, &mask, dropout)?;
         }
         Ok(x)
     }
 
-    fn layer(&self, l: &Layer, x: &Tensor, mask: &Mask) -> Result<Tensor> {
+    fn layer(
+        &self,
+        l: &Layer,
+        x: &Tensor,
+        mask: &Mask,
+        dropout: &mut dyn FnMut(Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let d = h / self.heads;
         let qkv = l.qkv.forward(x, Activation::Identity)?;
@@ -515,14 +534,17 @@ impl Bert {
                 let k = qkv.get(1)?.contiguous()?;
                 let v = qkv.get(2)?.contiguous()?;
                 let scores = q.matmul(&k.t()?)?;
-                let probs = candle_nn::ops::softmax(&scores.broadcast_add(bias)?, D::Minus1)?;
+                let probs = dropout(candle_nn::ops::softmax(
+                    &scores.broadcast_add(bias)?,
+                    D::Minus1,
+                )?)?;
                 probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?
             }
         };
-        let attended = l.attention_out.forward(&context, Activation::Identity)?;
+        let attended = dropout(l.attention_out.forward(&context, Activation::Identity)?)?;
         let x = l.attention_norm.forward(attended, Some(x))?;
-        l.output_norm
-            .forward(l.intermediate.feed_forward(&l.output, &x)?, Some(&x))
+        let fed = dropout(l.intermediate.feed_forward(&l.output, &x)?)?;
+        l.output_norm.forward(fed, Some(&x))
     }
 }
 
@@ -551,6 +573,45 @@ mod tests {
         ] {
             assert_eq!(relative.bucket(query, key), bucket, "{query} → {key}");
         }
+    }
+
+    /// Training's dropout reaches the attention probabilities and both sub-layers' outputs of
+    /// every layer, and an identity dropout leaves the states that `forward` gives.
+    #[test]
+    fn dropout_is_applied_three_times_in_every_layer() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-mpnet");
+        let config: Config =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        let device = Device::Cpu;
+        // SAFETY: the fixture is not modified while mapped.
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                &[dir.join("model.safetensors")],
+                DType::F32,
+                &device,
+            )
+            .unwrap()
+        };
+        let bert = Bert::load(vb, &config, Mode::Differentiable).unwrap();
+        let ids = Tensor::new(&[[5u32, 7, 9, 2]], &device).unwrap();
+        let mask = Tensor::new(&[[1u32, 1, 1, 0]], &device).unwrap();
+        let mut calls = 0;
+        let states = bert
+            .layers_with_dropout(
+                bert.embed(&ids).unwrap(),
+                &mask,
+                0..bert.depth(),
+                &mut |x| {
+                    calls += 1;
+                    Ok(x)
+                },
+            )
+            .unwrap();
+        assert_eq!(calls, 3 * bert.depth());
+        let plain = bert.forward(&ids, &mask).unwrap();
+        let gap = (states - plain).unwrap().abs().unwrap().max_all().unwrap();
+        assert_eq!(gap.to_scalar::<f32>().unwrap(), 0.0);
     }
 
     /// `tests/data/tiny-mpnet` holds random weights and the token states that an independent

@@ -96,9 +96,18 @@ impl CandleEncoder {
     }
 
     /// Mean-pooled sentence states `[rows, hidden]` of `states` that enter layer `layer`, as
-    /// [`CandleEncoder::states_below`] gives them. Differentiable.
-    pub fn pooled_from(&self, states: Tensor, mask: &Tensor, layer: usize) -> Result<Tensor> {
-        let states = self.model.layers(states, mask, layer..self.depth())?;
+    /// [`CandleEncoder::states_below`] gives them, with `dropout` inside the layers
+    /// ([`Bert::layers_with_dropout`]). Differentiable.
+    pub fn pooled_from(
+        &self,
+        states: Tensor,
+        mask: &Tensor,
+        layer: usize,
+        dropout: &mut dyn FnMut(Tensor) -> candle_core::Result<Tensor>,
+    ) -> Result<Tensor> {
+        let states = self
+            .model
+            .layers_with_dropout(states, mask, layer..self.depth(), dropout)?;
         Ok(mean_pool(&states, mask)?)
     }
 }

@@ -38,6 +38,8 @@ pub struct FinetuneSettings {
     pub probe_learning_rate: f64,
     pub warmup_fraction: f64,
     pub weight_decay: f64,
+    /// Dropout inside the encoder (BERT's attention and hidden dropout) and on the pooled
+    /// sentence embedding that the probe reads.
     pub dropout: f32,
     pub seed: u64,
     /// Stop starting new epochs once this many minutes have passed.
@@ -189,8 +191,14 @@ impl LayerInputs {
         })
     }
 
-    /// Mean-pooled output of `encoder` for `rows` (differentiable in the trainable layers).
-    fn pooled(&self, encoder: &CandleEncoder, rows: &[usize]) -> Result<Tensor> {
+    /// Mean-pooled output of `encoder` for `rows` (differentiable in the trainable layers), with
+    /// `dropout` inside its trainable layers.
+    fn pooled(
+        &self,
+        encoder: &CandleEncoder,
+        rows: &[usize],
+        dropout: &mut dyn FnMut(Tensor) -> candle_core::Result<Tensor>,
+    ) -> Result<Tensor> {
         let (states, mask) = match &self.rows {
             Rows::Tokens(tokens) => {
                 let rows: Vec<&Tokens> = rows.iter().map(|&i| &tokens[i]).collect();
@@ -210,7 +218,7 @@ impl LayerInputs {
                 (Tensor::stack(&padded, 0)?, mask)
             }
         };
-        encoder.pooled_from(states, &mask, self.first)
+        encoder.pooled_from(states, &mask, self.first, dropout)
     }
 }
 
@@ -323,7 +331,9 @@ pub fn finetune(
             };
             opt.set_learning_rate(settings.learning_rate * scale);
             probe_opt.set_learning_rate(settings.probe_learning_rate * scale);
-            let pooled = train_inputs.pooled(&encoder, batch)?;
+            let pooled = train_inputs.pooled(&encoder, batch, &mut |x| {
+                dropout(&x, settings.dropout, &mut rng)
+            })?;
             let logits = probe.forward(&dropout(&pooled, settings.dropout, &mut rng)?)?;
             let loss = batch_loss(&logits, train, batch, &cw)?;
             let grads = loss.backward()?;
@@ -341,7 +351,7 @@ pub fn finetune(
         // Dev score of the probe.
         let mut scores = vec![Scores([0.0; 4]); dev.len()];
         for batch in length_batches(&dev_inputs.lengths, 64) {
-            let logits = probe.forward(&dev_inputs.pooled(&encoder, &batch)?.detach())?;
+            let logits = probe.forward(&dev_inputs.pooled(&encoder, &batch, &mut Ok)?.detach())?;
             let probs = to_array(&candle_nn::ops::softmax(&logits, D::Minus1)?)?;
             for (p, &i) in probs.rows().into_iter().zip(&batch) {
                 scores[i] = Scores([p[0], p[1], p[2], p[3]]);
@@ -425,11 +435,11 @@ mod tests {
         let rows = [1, 0];
         let whole = LayerInputs::new(tokens.clone(), None)
             .unwrap()
-            .pooled(&trainable, &rows)
+            .pooled(&trainable, &rows, &mut Ok)
             .unwrap();
         let split = LayerInputs::new(tokens, Some((&frozen, 1)))
             .unwrap()
-            .pooled(&trainable, &rows)
+            .pooled(&trainable, &rows, &mut Ok)
             .unwrap();
         let gap = (whole - split)
             .unwrap()
