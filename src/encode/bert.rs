@@ -35,6 +35,10 @@ use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::Deserialize;
 use std::ops::Range;
 
+/// What training does to the states at each of BERT's dropout sites
+/// ([`Bert::layers_with_dropout`]); the identity, `&mut Ok`, at inference.
+pub type Dropout<'a> = dyn FnMut(Tensor) -> Result<Tensor> + 'a;
+
 /// The subset of Hugging Face's `BertConfig` that the encoder uses.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Config {
@@ -489,7 +493,7 @@ impl Bert {
         mut x: Tensor,
         mask: &Tensor,
         range: Range<usize>,
-        dropout: &mut dyn FnMut(Tensor) -> Result<Tensor>,
+        dropout: &mut Dropout,
     ) -> Result<Tensor> {
         let (batch, width) = mask.dims2()?;
         // Additive attention bias: 0 on real tokens, -10⁴ on padding, [batch, 1, 1, width].
@@ -513,13 +517,7 @@ impl Bert {
         Ok(x)
     }
 
-    fn layer(
-        &self,
-        l: &Layer,
-        x: &Tensor,
-        mask: &Mask,
-        dropout: &mut dyn FnMut(Tensor) -> Result<Tensor>,
-    ) -> Result<Tensor> {
+    fn layer(&self, l: &Layer, x: &Tensor, mask: &Mask, dropout: &mut Dropout) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let d = h / self.heads;
         let qkv = l.qkv.forward(x, Activation::Identity)?;
@@ -552,7 +550,26 @@ impl Bert {
 mod tests {
     use super::*;
     use candle_core::Device;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
+    use std::sync::LazyLock;
+
+    /// Random MPNet weights (`tests/data/tiny-mpnet`, made by `tests/tools/tiny_mpnet.py`).
+    static TINY_MPNET: LazyLock<PathBuf> =
+        LazyLock::new(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-mpnet"));
+
+    fn tiny_mpnet_config() -> Config {
+        serde_json::from_str(&std::fs::read_to_string(TINY_MPNET.join("config.json")).unwrap())
+            .unwrap()
+    }
+
+    fn tiny_mpnet(mode: Mode) -> Bert {
+        let weights = TINY_MPNET.join("model.safetensors");
+        // SAFETY: the fixture is not modified while mapped.
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu).unwrap()
+        };
+        Bert::load(vb, &tiny_mpnet_config(), mode).unwrap()
+    }
 
     #[test]
     fn relative_positions_fall_in_the_buckets_of_hugging_face_mpnet() {
@@ -579,21 +596,8 @@ mod tests {
     /// every layer, and an identity dropout leaves the states that `forward` gives.
     #[test]
     fn dropout_is_applied_three_times_in_every_layer() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-mpnet");
-        let config: Config =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
-                .unwrap();
         let device = Device::Cpu;
-        // SAFETY: the fixture is not modified while mapped.
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(
-                &[dir.join("model.safetensors")],
-                DType::F32,
-                &device,
-            )
-            .unwrap()
-        };
-        let bert = Bert::load(vb, &config, Mode::Differentiable).unwrap();
+        let bert = tiny_mpnet(Mode::Differentiable);
         let ids = Tensor::new(&[[5u32, 7, 9, 2]], &device).unwrap();
         let mask = Tensor::new(&[[1u32, 1, 1, 0]], &device).unwrap();
         let mut calls = 0;
@@ -618,11 +622,11 @@ mod tests {
     /// numpy port of Hugging Face's `MPNetModel` computes for them (`tests/tools/tiny_mpnet.py`).
     #[test]
     fn mpnet_matches_an_independent_port_in_training_and_inference() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-mpnet");
-        let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
-        let config: Config = serde_json::from_str(&read("config.json")).unwrap();
-        assert_eq!(config.model_type, Architecture::Mpnet);
-        let expected: serde_json::Value = serde_json::from_str(&read("expected.json")).unwrap();
+        assert_eq!(tiny_mpnet_config().model_type, Architecture::Mpnet);
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(TINY_MPNET.join("expected.json")).unwrap(),
+        )
+        .unwrap();
         let sequences: Vec<Vec<u32>> = serde_json::from_value(expected["ids"].clone()).unwrap();
         let states: Vec<Vec<Vec<f32>>> =
             serde_json::from_value(expected["states"].clone()).unwrap();
@@ -636,7 +640,6 @@ mod tests {
         let shape = (sequences.len(), width);
         let ids = Tensor::from_vec(ids, shape, &device).unwrap();
         let mask = Tensor::from_vec(mask, shape, &device).unwrap();
-        let weights = dir.join("model.safetensors");
         for mode in [
             Mode::Differentiable,
             Mode::Inference {
@@ -644,12 +647,7 @@ mod tests {
                 level: Level::detected(),
             },
         ] {
-            // SAFETY: the fixture is not modified while mapped.
-            let vb = unsafe {
-                VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device).unwrap()
-            };
-            let got = Bert::load(vb, &config, mode)
-                .unwrap()
+            let got = tiny_mpnet(mode)
                 .forward(&ids, &mask)
                 .unwrap()
                 .to_vec3::<f32>()

@@ -5,7 +5,7 @@
 //! computed in f32, or with the linear layers quantised to int8 at load). A sentence embedding is the mean of the last layer's token states over the real tokens,
 //! as in Sentence-BERT (Reimers & Gurevych 2019), L2-normalised.
 
-use super::bert::{Bert, Config, Mode, Precision};
+use super::bert::{Bert, Config, Dropout, Mode, Precision};
 use super::gemm::Level;
 use super::{Encoder, TokenBatch};
 use crate::error::Result;
@@ -103,7 +103,7 @@ impl CandleEncoder {
         states: Tensor,
         mask: &Tensor,
         layer: usize,
-        dropout: &mut dyn FnMut(Tensor) -> candle_core::Result<Tensor>,
+        dropout: &mut Dropout,
     ) -> Result<Tensor> {
         let states = self
             .model

@@ -16,7 +16,7 @@ use super::head::selection_score;
 use super::optim::{
     adamw, batch_loss, class_weights, dropout, early_stopping, Rng, Stopped, Stopping,
 };
-use crate::encode::bert::{Config as BertConfig, Mode, Precision};
+use crate::encode::bert::{Config as BertConfig, Dropout, Mode, Precision};
 use crate::encode::candle::{to_array, CandleEncoder};
 use crate::encode::gemm::Level;
 use crate::encode::{length_batches, SentenceTokenizer, TokenBatch, Tokens};
@@ -197,7 +197,7 @@ impl LayerInputs {
         &self,
         encoder: &CandleEncoder,
         rows: &[usize],
-        dropout: &mut dyn FnMut(Tensor) -> candle_core::Result<Tensor>,
+        dropout: &mut Dropout,
     ) -> Result<Tensor> {
         let (states, mask) = match &self.rows {
             Rows::Tokens(tokens) => {
